@@ -31,9 +31,9 @@ import socket
 import sys
 import threading
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 HOST = "127.0.0.1"
@@ -406,7 +406,7 @@ class FakeRestApi:
 
     # ---- lifecycle
 
-    def start(self) -> "FakeRestApi":
+    def start(self) -> Self:
         """Bind an ephemeral (or the given) port on 127.0.0.1 and serve in a daemon thread."""
         if self._server is not None:
             return self
@@ -414,7 +414,9 @@ class FakeRestApi:
         server.api = self
         self._server = server
         self.base_url = f"http://{HOST}:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-rest-api", daemon=True)
+        # a short poll interval makes stop() quick, which matters when a test suite starts many servers
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="fake-rest-api", daemon=True)
         self._thread.start()
         return self
 
@@ -436,7 +438,7 @@ class FakeRestApi:
             self._thread.join()
             self._thread = None
 
-    def __enter__(self) -> "FakeRestApi":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -638,6 +640,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeRestApi/1.0"
     timeout = 60  # idle keep-alive connections give their thread back eventually
+    # headers and body are two writes; without TCP_NODELAY, Nagle plus delayed ACK adds ~40 ms per keep-alive request
+    disable_nagle_algorithm = True
     server: _Server
 
     def setup(self) -> None:
@@ -653,7 +657,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read `FakeRestApi.requests` instead of a log."""
 
     def do_GET(self) -> None:
@@ -686,7 +690,7 @@ class _Handler(BaseHTTPRequestHandler):
             api._register(log, split.query)
             self.close_connection = True
             return
-        except Exception:  # a bug in this fake: answer 500 and keep the traceback for the test to show
+        except Exception:  # noqa: BLE001 - a bug in this fake: answer 500 and keep the traceback for the test to show
             api.errors.append(traceback.format_exc())
             status, payload, headers = 500, {"message": "fake server error"}, {}
         log.status = status
@@ -839,7 +843,7 @@ def openfda_shape() -> ApiShape:
 
 def sample_records(count: int) -> list[dict]:
     """Plain records for the default ApiShape (id, updated_at, name), for quick manual runs."""
-    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
     return [{"id": i + 1,
              "updated_at": (base + datetime.timedelta(minutes=i // 2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "name": f"item {i + 1}"}
