@@ -1,0 +1,144 @@
+"""What the template's tests share: rendering projects with Copier, running the real `fivetran debug`, and reading
+the DuckDB warehouse it writes, so that tests compare synced rows with what the source holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import copier
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def snapshot_template(destination: Path) -> Path:
+    """A git repository holding the template's working tree as it is now, committed.
+
+    Copier renders from a git template's HEAD, so tests render from this snapshot rather than from whatever was
+    last committed in the working repository.
+    """
+    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "build")
+    shutil.copytree(REPO, destination, ignore=ignore)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=destination, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=destination, check=True)
+    subprocess.run([*git, "commit", "-qm", "snapshot"], cwd=destination, check=True)
+    return destination
+
+
+def render(template: Path, destination: Path, answers: dict[str, Any]) -> Path:
+    copier.run_copy(str(template), str(destination), data=answers, defaults=True, unsafe=True, quiet=True)
+    return destination
+
+
+def tool_environment(home: Path) -> dict[str, str]:
+    """Environment for the `fivetran` CLI: an isolated HOME with telemetry off, and an offline pipreqs."""
+    shim_dir = home / "bin"
+    shim_dir.mkdir(parents=True, exist_ok=True)
+    shim = shim_dir / "pipreqs"
+    # `fivetran debug` runs pipreqs, which asks PyPI about imports and retries for ~13 s without a network.
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pipreqs.pipreqs --use-local "$@"\n')
+    shim.chmod(0o755)
+    config_dir = home / ".fivetran" / "connector_sdk"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config_file = config_dir / "_config.json"
+    if not config_file.exists():
+        config_file.write_text(json.dumps({"is_telemetry_enabled": False}))
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONNECTOR_")}
+    environment.update(HOME=str(home), PATH=f"{shim_dir}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}")
+    return environment
+
+
+def fivetran_debug(project: Path, configuration: dict[str, str], environment: dict[str, str]) -> str:
+    """One real sync with the Fivetran CLI; returns its output and raises with it when the sync fails."""
+    config_path = project / "files" / "test_configuration.json"
+    config_path.parent.mkdir(exist_ok=True)
+    config_path.write_text(json.dumps(configuration))
+    process = subprocess.run(
+        [str(BIN / "fivetran"), "debug", "--configuration", str(config_path)],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = process.stdout + process.stderr
+    if process.returncode != 0 or "SYNC SUCCEEDED" not in output:
+        raise SyncFailed(output)
+    return output
+
+
+class SyncFailed(AssertionError):
+    def __init__(self, output: str) -> None:
+        super().__init__(output[-4000:])
+        self.output = output
+
+
+def warehouse_rows(project: Path, table: str) -> list[dict[str, Any]]:
+    with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
+        cursor = connection.execute(f'SELECT * FROM tester."{table}"')
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def read_state(project: Path) -> dict:
+    return json.loads((project / "files" / "state.json").read_text())
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The columns a source record should become: nested objects as parent_child, lists as they are."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}_{key}" if prefix else key
+        if isinstance(value, dict):
+            row.update(flatten(value, name))
+        else:
+            row[name] = value
+    return row
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    """Whether a synced DuckDB value is exactly the source's value, allowing only the type inference Fivetran does
+    (digit strings as BIGINT, ISO strings as timestamps, dicts and lists as JSON text)."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, (dict, list)):
+        return json.loads(actual) == expected if isinstance(actual, str) else actual == expected
+    if isinstance(expected, bool):
+        return actual is expected
+    if isinstance(expected, (int, float)):
+        return Decimal(str(actual)) == Decimal(repr(expected)) if isinstance(expected, float) else actual == expected
+    if isinstance(actual, datetime):
+        parsed = datetime.fromisoformat(expected.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        moment = actual if actual.tzinfo else actual.replace(tzinfo=timezone.utc)
+        return parsed == moment
+    if isinstance(actual, date):
+        return date.fromisoformat(expected) == actual
+    return str(actual) == expected
+
+
+def assert_table_matches(project: Path, table: str, source: list[dict], primary_key: tuple[str, ...]) -> None:
+    """The table holds exactly the source's records: same count, same keys, same values in every column."""
+    rows = warehouse_rows(project, table)
+    by_key = {tuple(str(row[key]) for key in primary_key): row for row in rows}
+    assert len(rows) == len(by_key), f"{table}: duplicate primary keys in the warehouse"
+    expected = {tuple(str(record[key]) for key in primary_key): flatten(record) for record in source}
+    assert sorted(by_key) == sorted(expected), f"{table}: keys differ from the source"
+    for key, record in expected.items():
+        row = by_key[key]
+        for column, value in record.items():
+            if value is None or value == {}:
+                continue
+            assert column in row, f"{table}: column {column} missing"
+            assert same_value(value, row[column]), f"{table} {key} {column}: source {value!r}, warehouse {row[column]!r}"

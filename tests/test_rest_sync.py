@@ -1,0 +1,197 @@
+"""Generated REST connectors sync from a local API into DuckDB with the real `fivetran debug`, exactly.
+
+Each scenario renders a connector for one API shape, syncs it, compares the warehouse with what the server holds,
+then changes the server (new records, a changed record) and checks that a second sync reflects it with nothing
+lost and nothing repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from tests.harness import SyncFailed, assert_table_matches, fivetran_debug, read_state, render
+from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, Faults, openfda_records, openfda_shape, sample_records
+
+SECRETS = {"s3cret-key", "pass", "client-secret"}
+
+
+@dataclass
+class Scenario:
+    shape: ApiShape
+    auth: Auth = field(default_factory=Auth)
+    faults: Faults = field(default_factory=Faults)
+    page_size: int = 10
+    records: int = 47
+
+
+def answers_for(scenario: Scenario) -> dict:
+    shape, auth = scenario.shape, scenario.auth
+    answers = {
+        "source_name": "Test API",
+        "base_url": "http://127.0.0.1:9",
+        "endpoint_path": shape.path,
+        "table_name": "items",
+        "records_path": shape.records_path,
+        "primary_key": ",".join(shape.primary_key),
+        "incremental_field": shape.incremental_field,
+        "incremental_filter": shape.incremental_filter,
+        "record_order": shape.order,
+        "pagination": shape.pagination,
+        "page_size": scenario.page_size,
+        "page_size_param": shape.page_size_param,
+        "offset_param": shape.offset_param,
+        "page_param": shape.page_param,
+        "first_page": shape.first_page,
+        "total_path": shape.total_path,
+        "total_pages_path": shape.total_pages_path,
+        "has_more_path": shape.has_more_path,
+        "cursor_param": shape.cursor_param,
+        "next_cursor_path": shape.next_cursor_path,
+        "cursor_record_field": shape.primary_key[0],
+        "next_url_path": shape.next_url_path,
+        "empty_result_404_text": shape.empty_search_404,
+        "extra_params": {},
+    }
+    methods = {
+        "none": {"auth_method": "none"},
+        "api_key_header": {"auth_method": "api_key", "api_key_location": "header", "api_key_name": auth.name},
+        "api_key_query": {"auth_method": "api_key", "api_key_location": "query", "api_key_name": auth.name},
+        "bearer": {"auth_method": "bearer"},
+        "basic": {"auth_method": "basic"},
+        "oauth2": {"auth_method": "oauth2_client_credentials"},
+    }
+    return {**answers, **methods[auth.method]}
+
+
+def configuration_for(scenario: Scenario, server: FakeRestApi) -> dict[str, str]:
+    auth = scenario.auth
+    configuration = {"base_url": server.base_url, "page_size": str(scenario.page_size), "start_date": ""}
+    configuration.update(
+        {
+            "api_key_header": {"api_key": auth.secret},
+            "api_key_query": {"api_key": auth.secret},
+            "bearer": {"bearer_token": auth.secret},
+            "basic": {"username": auth.username, "password": auth.password},
+            "oauth2": {
+                "client_id": auth.client_id,
+                "client_secret": auth.client_secret,
+                "token_url": server.base_url + auth.token_path,
+            },
+        }.get(auth.method, {})
+    )
+    return configuration
+
+
+def change_source(server: FakeRestApi, shape: ApiShape) -> None:
+    """Two new records and one changed record, all later than anything synced so far."""
+    if shape.path == "/food/enforcement.json":
+        changed = dict(server.records()[5], status="Terminated", report_date="20300102")
+        new = [dict(record, recall_number=f"F-{9000 + n}-2030", report_date="20300101") for n, record in
+               enumerate(openfda_records(2))]
+    else:
+        changed = dict(server.records()[5], name="changed", updated_at="2030-01-02T00:00:00Z")
+        new = [{"id": 9000 + n, "updated_at": "2030-01-01T00:00:00Z", "name": f"new {n}"} for n in range(2)]
+    for record in [changed, *new]:
+        server.upsert(record)
+
+
+ITEMS = ApiShape(path="/v1/items", records_path="data")
+SCENARIOS = {
+    # openFDA itself: skip/limit, total at meta.results.total, search filter, and a page cap below the size asked.
+    "offset_total_openfda_capped": Scenario(replace(openfda_shape(), max_page_size=40), page_size=100, records=250),
+    "offset_has_more": Scenario(replace(ITEMS, has_more_path="meta.has_more", incremental_filter="since={cursor}")),
+    "offset_short_page_capped": Scenario(replace(ITEMS, max_page_size=6), page_size=10),
+    "page_number_total_pages": Scenario(
+        replace(ITEMS, pagination="page_number", page_size_param="per_page", total_pages_path="meta.pages")
+    ),
+    "page_number_zero_based_capped": Scenario(
+        replace(ITEMS, pagination="page_number", first_page=0, max_page_size=4, page_size_param="per_page")
+    ),
+    "cursor_token": Scenario(replace(ITEMS, pagination="cursor", next_cursor_path="meta.next_cursor")),
+    "cursor_from_last_record": Scenario(
+        replace(ITEMS, pagination="cursor", next_cursor_path="", cursor_param="starting_after", has_more_path="has_more")
+    ),
+    "next_url_absolute": Scenario(replace(ITEMS, pagination="next_url", next_url_path="links.next")),
+    "next_url_relative": Scenario(replace(ITEMS, pagination="next_url", next_url_relative=True)),
+    "link_header": Scenario(replace(ITEMS, pagination="link_header", records_path="")),
+    "no_pagination": Scenario(replace(ITEMS, pagination="none", max_page_size=10_000)),
+    "newest_first_with_filter": Scenario(replace(ITEMS, order="descending", incremental_filter="since={cursor}")),
+    "unknown_order_without_filter": Scenario(replace(ITEMS, order="unknown")),
+    "api_key_header": Scenario(ITEMS, auth=Auth(method="api_key_header", name="X-Api-Token")),
+    "api_key_query": Scenario(replace(ITEMS, pagination="next_url"), auth=Auth(method="api_key_query", name="key")),
+    "bearer": Scenario(ITEMS, auth=Auth(method="bearer")),
+    "basic": Scenario(ITEMS, auth=Auth(method="basic")),
+    "oauth2_tokens_expire": Scenario(ITEMS, auth=Auth(method="oauth2", expire_tokens_after_requests=2)),
+    "rate_limited_with_retry_after": Scenario(ITEMS, faults=Faults(rate_limit_every=3, retry_after="0.05")),
+    "dropped_connection_and_503": Scenario(ITEMS, faults=Faults(drop_connection_first=1, fail_first=1)),
+}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_two_syncs_hold_exactly_what_the_server_holds(name, template, tool_env, tmp_path):
+    scenario = SCENARIOS[name]
+    shape = scenario.shape
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    records = openfda_records(scenario.records) if shape.path == "/food/enforcement.json" else sample_records(
+        scenario.records
+    )
+    with FakeRestApi(shape, auth=scenario.auth, faults=scenario.faults, records=records) as server:
+        configuration = configuration_for(scenario, server)
+
+        output = fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "items" if shape.path != "/food/enforcement.json" else "items", server.records(),
+                             shape.primary_key)
+        first_requests = server.data_requests
+        cursor = read_state(project)["items"]["cursor"]
+        assert cursor == max(r[shape.incremental_field] for r in server.records())
+
+        change_source(server, shape)
+        output += fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "items", server.records(), shape.primary_key)
+        assert read_state(project)["items"]["cursor"] in ("20300102", "2030-01-02T00:00:00Z")
+        if shape.incremental_filter and shape.pagination != "none":
+            # The second sync asks only for what changed, so it needs fewer pages than the first.
+            assert server.data_requests - first_requests < first_requests
+        assert server.duplicate_param_requests == 0
+    for secret in SECRETS & {scenario.auth.secret, scenario.auth.password, scenario.auth.client_secret}:
+        if scenario.auth.method != "none":
+            assert secret not in output
+
+
+def test_openfda_404_for_an_empty_search_means_no_records(template, tool_env, tmp_path):
+    scenario = Scenario(openfda_shape(), page_size=100, records=30)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(scenario.shape, records=openfda_records(30)) as server:
+        configuration = {**configuration_for(scenario, server), "start_date": "20990101"}
+        fivetran_debug(project, configuration, tool_env)
+        assert any(log.status == 404 for log in server.requests)
+    assert read_state(project)["items"]["cursor"] == "20990101"
+
+
+@pytest.mark.parametrize(
+    ("name", "faults", "shape_change", "message"),
+    [
+        ("non_json_body", Faults(non_json_body=True), {}, "not JSON"),
+        ("html_error_page", Faults(html_error_status=500), {}, "HTTP 500"),
+        ("missing_records_path", Faults(), {"records_path": "payload"}, "records_path 'data' not found"),
+        ("repeating_cursor", Faults(repeat_cursor=True), {"pagination": "cursor"}, "a second time"),
+        ("wrong_credentials", Faults(), {}, "HTTP 401"),
+    ],
+)
+def test_bad_responses_stop_the_sync_with_a_clear_error(name, faults, shape_change, message, template, tool_env,
+                                                        tmp_path):
+    answers_shape = replace(ITEMS, **{key: value for key, value in shape_change.items() if key == "pagination"})
+    server_shape = replace(answers_shape, **{k: v for k, v in shape_change.items() if k == "records_path"})
+    auth = Auth(method="bearer") if name == "wrong_credentials" else Auth()
+    scenario = Scenario(answers_shape, auth=auth)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(server_shape, auth=auth, faults=faults, records=sample_records(12)) as server:
+        configuration = configuration_for(scenario, server)
+        if name == "wrong_credentials":
+            configuration["bearer_token"] = "wrong-token-value"
+        with pytest.raises(SyncFailed) as failure:
+            fivetran_debug(project, configuration, tool_env)
+    assert message in failure.value.output
+    assert "wrong-token-value" not in failure.value.output
