@@ -1,0 +1,115 @@
+"""Tasks for working on the template itself: `invoke --list`.
+
+`invoke demo` is the main job: it renders the default openFDA connector and runs that project's own `invoke test`
+against a bundled, openFDA-shaped sample API on 127.0.0.1, so it needs no credentials and no internet.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from invoke import Context, Exit, task
+
+REPO = Path(__file__).resolve().parent
+BUILD = REPO / "build"
+DEMO_RECORDS = 250
+
+
+@task
+def test(c: Context, k: str = "") -> None:
+    """The template's test suite (renders every variant, syncs with the real Fivetran CLI)."""
+    selection = f" -k '{k}'" if k else ""
+    c.run(f"{sys.executable} -m pytest -q tests{selection}", pty=False)
+
+
+@task
+def lint(c: Context) -> None:
+    """ruff on this repository's own Python (rendered projects are linted by the tests)."""
+    c.run(f"{sys.executable} -m ruff check tasks.py tests benchmarks")
+
+
+@task
+def render(c: Context, answers: str = "examples/openfda.yml", destination: str = "") -> None:
+    """Render a project from an answers file into build/<connector_name> (or --destination)."""
+    sys.path.insert(0, str(REPO))
+    from tests.harness import snapshot_template
+
+    import copier
+
+    template = snapshot_template(_fresh(BUILD / "template"))
+    target = Path(destination) if destination else BUILD / Path(answers).stem
+    copier.run_copy(str(template), str(_fresh(target)), data_file=str(REPO / answers), defaults=True, unsafe=True)
+    print(f"Rendered {answers} into {target}")
+
+
+@task
+def demo(c: Context) -> None:
+    """Render the default connector, start the sample openFDA API, run the project's `invoke test`, show results."""
+    sys.path.insert(0, str(REPO))
+    import copier
+
+    from tests.harness import snapshot_template, tool_environment
+
+    template = snapshot_template(_fresh(BUILD / "template"))
+    project = _fresh(BUILD / "demo") / "fda_food_enforcement"
+    copier.run_copy(str(template), str(project), defaults=True, unsafe=True, quiet=True)
+    print(f"Rendered the default connector (openFDA food enforcement) into {project.relative_to(REPO)}")
+
+    environment = tool_environment(BUILD / "home")
+    server = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "servers" / "rest_api.py"), "--openfda", "--records", str(DEMO_RECORDS)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = server.stdout.readline().strip()
+        print(f"Sample openFDA API with {DEMO_RECORDS} recalls at {base_url}\n")
+        environment["CONNECTOR_BASE_URL"] = base_url
+        result = subprocess.run([sys.executable, "-m", "invoke", "test"], cwd=project, env=environment)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    if result.returncode != 0:
+        raise Exit("The demo's local test failed; its output is above.", code=1)
+    _show_verification(project)
+
+
+def _show_verification(project: Path) -> None:
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
+        rows, keys, first, last = connection.execute(
+            "SELECT count(*), count(DISTINCT recall_number), min(report_date), max(report_date) "
+            "FROM tester.food_enforcement"
+        ).fetchone()
+        sample = connection.execute(
+            "SELECT recall_number, report_date, recalling_firm, product_quantity_lbs FROM tester.food_enforcement "
+            "ORDER BY report_date DESC, recall_number LIMIT 5"
+        ).fetchall()
+    table = Table(title="Verification: tester.food_enforcement in files/warehouse.db")
+    for column in ("recall_number", "report_date", "recalling_firm", "product_quantity_lbs"):
+        table.add_column(column)
+    for row in sample:
+        table.add_row(*(str(value) for value in row))
+    console = Console()
+    console.print(table)
+    verdict = "[green]matches the sample API[/green]" if rows == keys == DEMO_RECORDS else "[red]MISMATCH[/red]"
+    console.print(f"{rows} rows, {keys} distinct recall numbers, report_date {first} to {last}: {verdict}")
+    if rows != DEMO_RECORDS or keys != DEMO_RECORDS:
+        raise Exit(f"expected {DEMO_RECORDS} distinct recalls", code=1)
+
+
+def _fresh(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
