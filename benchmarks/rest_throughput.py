@@ -1,0 +1,586 @@
+"""How fast and how lean is the REST connector this template generates, next to the SDK's own ceiling?
+
+Renders the default (openFDA-shaped) connector with Copier, serves N openFDA-shaped records from the fake API in
+tests/servers/rest_api.py in a separate process, and syncs them with the real `fivetran debug` into DuckDB. The
+baseline is measured in the same invocation: a minimal connector that upserts N constant rows of the same shape
+with the same checkpoint cadence. Every run is checked for exact values; the script prints a table and the ratios
+that the design sets targets for (wall time within 1.15x of the ceiling, peak memory flat from N/4 to N).
+
+    /tmp/venv/bin/python benchmarks/rest_throughput.py                  # N = 100,000 (about 2-3 minutes)
+    /tmp/venv/bin/python benchmarks/rest_throughput.py --records 20000  # quicker
+
+Exit status 0 unless a sync fails or a row is wrong: missing a performance target is reported, not fatal.
+Nothing leaves 127.0.0.1: the `fivetran` CLI gets an isolated HOME with telemetry and update checks off, an
+offline `pipreqs`, and proxy variables pointing at a closed local port for any other HTTP it might attempt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # not resolved: a venv's python is a symlink, and its bin holds `fivetran`
+
+DEFAULT_RECORDS = 100_000
+DEFAULT_PAGE_SIZE = 1000
+SCHEMA = "tester"  # the schema `fivetran debug` writes into files/warehouse.db
+WALL_TARGET = 1.15  # generated connector / SDK ceiling, wall time
+MEMORY_FLAT_TOLERANCE = 1.10  # peak memory at N / peak at N/4 counts as flat up to this
+PROTOTYPE_COUNT = 120  # ceiling rows cycle through this many records: a multiple of every cycle in openfda_records
+
+# The openFDA shape the fake server speaks, spelled out so the benchmark survives changes to the template's defaults.
+ANSWERS: dict[str, Any] = {
+    "endpoint_path": "/food/enforcement.json",
+    "records_path": "results",
+    "primary_key": "recall_number",
+    "pagination": "offset",
+    "offset_param": "skip",
+    "page_size_param": "limit",
+    "total_path": "meta.results.total",
+    "incremental_field": "report_date",
+    "record_order": "ascending",
+}
+
+MEMORY_LINE = re.compile(r"connector process memory usage: average ([\d.]+) MB, peak ([\d.]+) MB")
+ELAPSED_LINE = re.compile(r"SYNC SUCCEEDED\W+total elapsed (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+CEILING_CONNECTOR = '''"""SDK ceiling: upserts constant rows shaped like the generated connector's, checkpointing as it does."""
+
+from decimal import Decimal
+
+from fivetran_connector_sdk import Connector
+from fivetran_connector_sdk import Operations as op
+
+TABLE = {table!r}
+PRIMARY_KEY = {primary_key!r}
+CURSOR_FIELD = {cursor_field!r}
+CHECKPOINT_EVERY = {checkpoint_every!r}
+PROTOTYPES = {prototypes!r}
+
+
+def schema(configuration: dict) -> list:
+    return [{{"table": TABLE, "primary_key": [PRIMARY_KEY]}}]
+
+
+def update(configuration: dict, state: dict) -> None:
+    rows = int(configuration["rows"])
+    state = dict(state)
+    for index in range(rows):
+        row = dict(PROTOTYPES[index % len(PROTOTYPES)])
+        row[PRIMARY_KEY] = f"C-{{index + 1:07d}}"
+        op.upsert(TABLE, row)
+        if (index + 1) % CHECKPOINT_EVERY == 0 or index + 1 == rows:
+            state[TABLE] = {{"cursor": row[CURSOR_FIELD]}}
+            op.checkpoint(state)
+    op.checkpoint(state)
+
+
+connector = Connector(update=update, schema=schema)
+'''
+
+
+# ---------------------------------------------------------------------------------------------------- the fake server
+
+
+def serve(records: int, page_size: int) -> int:
+    """Serve `records` openFDA records until SIGTERM; the first stdout line is the base URL (run as a subprocess).
+
+    tests/servers/rest_api.py re-sorts every record on every request, which at 100k records costs ~0.45 s a page
+    and would swamp the connector being measured. The store never changes here, so the order is computed once and
+    reused whenever a request is unfiltered; filtered requests still go through the module's own ordering.
+    """
+    sys.path.insert(0, str(REPO))
+    from tests.servers import rest_api
+
+    shape = rest_api.openfda_shape()
+    shape.max_page_size = page_size
+    data = rest_api.openfda_records(records)
+    order_every_time = rest_api.order_records
+    ordered = order_every_time(shape, data)
+
+    def order_once(shape_: Any, snapshot: list[dict]) -> list[dict]:
+        # a filter only ever removes records, so an equal count means the whole, unchanged store
+        return ordered if len(snapshot) == len(ordered) else order_every_time(shape_, snapshot)
+
+    rest_api.order_records = order_once
+    api = rest_api.FakeRestApi(shape, records=data)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    api.start()
+    print(api.base_url, flush=True)
+    try:
+        stop.wait()
+    finally:
+        api.stop()
+    if api.errors:
+        print(api.errors[0], file=sys.stderr)
+        return 1
+    return 0
+
+
+class ServerProcess:
+    """The fake API in its own process, so its CPU time is not charged to the connector."""
+
+    def __init__(self, records: int, page_size: int, log_path: Path) -> None:
+        self.records = records
+        self._log = log_path.open("wb")
+        command = [sys.executable, str(Path(__file__).resolve()), "--serve",
+                   "--records", str(records), "--page-size", str(page_size)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
+                                        text=True)
+        self.base_url = ""
+
+    def wait_ready(self) -> str:
+        if not self.base_url:
+            assert self.process.stdout is not None
+            line = self.process.stdout.readline().strip()
+            if not line.startswith("http://127.0.0.1:"):
+                raise RuntimeError(f"fake server for {self.records} records did not start (see {self._log.name})")
+            self.base_url = line
+        return self.base_url
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+# ---------------------------------------------------------------------------------------------------- projects
+
+
+def render_connector(template: Path, destination: Path, page_size: int, vcs_ref: str | None) -> tuple[Path, bool]:
+    """The default connector with the openFDA shape spelled out; also whether Copier folded in uncommitted changes."""
+    import copier
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copier.run_copy(str(template), str(destination), data={**ANSWERS, "page_size": page_size}, defaults=True,
+                        unsafe=True, quiet=True, vcs_ref=vcs_ref)
+    dirty = any(type(warning.message).__name__ == "DirtyLocalWarning" for warning in caught)
+    return destination, dirty
+
+
+def load_module(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_ceiling_connector(destination: Path, generated: Path, table: str, page_size: int,
+                            openfda_records: Any) -> Path:
+    """A one-file connector whose rows are the generated connector's own rows for the first few source records.
+
+    The prototypes come from the rendered project's records.py (flatten_record, then destination_row), so the
+    ceiling writes the same columns with the same types and the same pattern of missing values.
+    """
+    records = load_module(generated / "records.py", "bench_generated_records")
+    primary_key, cursor_field = ANSWERS["primary_key"], ANSWERS["incremental_field"]
+    prototypes = []
+    for source in openfda_records(PROTOTYPE_COUNT):
+        row = records.destination_row(records.flatten_record(source))
+        row.pop(primary_key)
+        prototypes.append(row)
+    destination.mkdir(parents=True)
+    source_text = CEILING_CONNECTOR.format(table=table, primary_key=primary_key, cursor_field=cursor_field,
+                                           checkpoint_every=page_size, prototypes=prototypes)
+    (destination / "connector.py").write_text(source_text, encoding="utf-8")
+    return destination
+
+
+def answers_table(project: Path) -> str:
+    import yaml
+
+    return str(yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))["table_name"])
+
+
+# ---------------------------------------------------------------------------------------------------- fivetran debug
+
+
+def tool_environment(home: Path) -> dict[str, str]:
+    """An isolated HOME for the CLI: telemetry off, update checks recently done, pipreqs offline, no way out."""
+    shim_dir = home / "bin"
+    shim_dir.mkdir(parents=True)
+    shim = shim_dir / "pipreqs"
+    # `fivetran debug` runs pipreqs, which asks PyPI about every import and retries for ~13 s when offline.
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pipreqs.pipreqs --use-local "$@"\n')
+    shim.chmod(0o755)
+    now = int(time.time())
+    sdk_dir = home / ".fivetran" / "connector_sdk"
+    sdk_dir.mkdir(parents=True)
+    (sdk_dir / "_config.json").write_text(json.dumps({"is_telemetry_enabled": False}))
+    (sdk_dir / "_last_version_check").write_text(str(now))  # the SDK asks PyPI at most every six hours
+    core_dir = home / ".fivetran" / "connector_sdk_core"
+    core_dir.mkdir(parents=True)
+    (core_dir / "_config.json").write_text(json.dumps({"lastVersionCheck": now}))
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("CONNECTOR_") and key.lower() not in ("http_proxy", "https_proxy",
+                                                                                "all_proxy", "no_proxy")}
+    closed_port = "http://127.0.0.1:9"  # anything that would still try the network fails here, at once
+    environment.update(
+        HOME=str(home),
+        PATH=os.pathsep.join([str(shim_dir), str(BIN), os.environ.get("PATH", "")]),
+        DO_NOT_TRACK="1",
+        HTTP_PROXY=closed_port, HTTPS_PROXY=closed_port, ALL_PROXY=closed_port,
+        http_proxy=closed_port, https_proxy=closed_port, all_proxy=closed_port,
+        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    return environment
+
+
+@dataclass
+class Run:
+    label: str
+    rows: int
+    wall_s: float
+    sync_s: float | None = None
+    peak_rss_mb: float | None = None  # largest RSS of any process in the CLI's tree, from wait4
+    sdk_peak_mb: float | None = None  # the SDK's own report: peak RSS above its baseline, sampled each second
+    sdk_average_mb: float | None = None
+
+
+class SyncFailed(RuntimeError):
+    pass
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def fivetran_debug(label: str, rows: int, project: Path, configuration: dict[str, str], environment: dict[str, str],
+                   workdir: Path) -> Run:
+    """One sync from empty state with the real CLI, timed, with the peak RSS of its process tree."""
+    shutil.rmtree(project / "files", ignore_errors=True)  # no state, no warehouse: every run is a first sync
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    config_path = workdir / f"{slug}.configuration.json"
+    config_path.write_text(json.dumps(configuration))
+    log_path = workdir / f"{slug}.log"
+    timeout = 120 + rows * 0.006
+    with log_path.open("wb") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen([str(BIN / "fivetran"), "debug", "--configuration", str(config_path)],
+                                   cwd=project, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        watchdog = threading.Timer(timeout, kill_group, (process.pid,))
+        watchdog.start()
+        try:
+            # wait4 rather than RUSAGE_CHILDREN: the latter is a maximum over every child this script ever waited for
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    if process.returncode != 0 or "SYNC SUCCEEDED" not in output:
+        tail = "\n".join(output.splitlines()[-25:])
+        raise SyncFailed(f"{label}: fivetran debug exited {process.returncode} after {wall:.0f} s "
+                         f"(log: {log_path})\n{tail}")
+    run = Run(label, rows, wall)
+    run.peak_rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    if memory := MEMORY_LINE.search(output):
+        run.sdk_average_mb, run.sdk_peak_mb = float(memory.group(1)), float(memory.group(2))
+    if elapsed := ELAPSED_LINE.search(output):
+        hours, minutes, seconds = elapsed.groups()
+        run.sync_s = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return run
+
+
+# ---------------------------------------------------------------------------------------------------- correctness
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The columns a source record should become: nested objects as parent_child, lists as they are."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}_{key}" if prefix else key
+        if isinstance(value, dict):
+            row.update(flatten(value, name))
+        else:
+            row[name] = value
+    return row
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    """Whether a DuckDB value is exactly the source's, allowing only Fivetran's type inference (digit strings as
+    BIGINT, lists as JSON text); floats must come back with every digit the source sent."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, (dict, list)):
+        return (json.loads(actual) if isinstance(actual, str) else actual) == expected
+    if isinstance(expected, bool):
+        return actual is expected
+    if isinstance(expected, float):
+        return not isinstance(actual, (str, bool)) and Decimal(str(actual)) == Decimal(repr(expected))
+    if isinstance(expected, str) and isinstance(actual, int) and not isinstance(actual, bool):
+        return str(actual) == expected  # also rejects "02134" read back as 2134
+    return type(actual) is type(expected) and actual == expected
+
+
+def warehouse_batches(project: Path, table: str, columns_sql: str = "*") -> Any:
+    import duckdb
+
+    with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
+        cursor = connection.execute(f'SELECT {columns_sql} FROM {SCHEMA}."{table}"')
+        names = [column[0] for column in cursor.description]
+        while batch := cursor.fetchmany(10_000):
+            yield names, batch
+
+
+def check_generated(project: Path, table: str, source: list[dict[str, Any]]) -> list[str]:
+    """Every source record is in the warehouse exactly once, with every value exact; returns the problems."""
+    primary_key = ANSWERS["primary_key"]
+    expected = {record[primary_key]: flatten(record) for record in source}
+    expected_columns = set().union(*(row.keys() for row in expected.values())) if expected else set()
+    problems: list[str] = []
+    seen: set[Any] = set()
+    count = 0
+    for names, batch in warehouse_batches(project, table):
+        data_columns = [name for name in names if not name.startswith("_fivetran")]
+        if not count:
+            missing = sorted(expected_columns - set(data_columns))
+            extra = sorted(set(data_columns) - expected_columns)
+            if missing or extra:
+                problems.append(f"columns differ: missing {missing}, unexpected {extra}")
+        key_index = names.index(primary_key)
+        for values in batch:
+            count += 1
+            key = values[key_index]
+            if key in seen:
+                problems.append(f"{primary_key} {key!r} appears twice")
+                continue
+            seen.add(key)
+            want = expected.get(key)
+            if want is None:
+                problems.append(f"{primary_key} {key!r} is not in the source")
+                continue
+            for name, actual in zip(names, values):
+                if name in data_columns and not same_value(want.get(name), actual):
+                    problems.append(f"{key}.{name}: expected {want.get(name)!r}, got {actual!r}")
+            if len(problems) > 20:
+                return problems
+    if count != len(source):
+        problems.append(f"{count} rows in the warehouse, {len(source)} records in the source")
+    unsynced = len(expected.keys() - seen)
+    if unsynced:
+        problems.append(f"{unsynced} source records missing, e.g. {sorted(expected.keys() - seen)[:3]}")
+    return problems
+
+
+def check_ceiling(project: Path, table: str, rows: int) -> list[str]:
+    key = ANSWERS["primary_key"]
+    for _, batch in warehouse_batches(project, table, f'count(*), count(DISTINCT "{key}")'):
+        count, distinct = batch[0]
+        if count == distinct == rows:
+            return []
+        return [f"ceiling wrote {count} rows ({distinct} distinct keys), expected {rows}"]
+    return ["ceiling table is empty"]
+
+
+# ---------------------------------------------------------------------------------------------------- HTTP floor
+
+
+def read_only(base_url: str, path: str, page_size: int) -> Run:
+    """Just GET and decode every page with requests, as the connector does: the source's share of the wall time."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # 127.0.0.1 only, whatever proxies the environment names
+    offset, start = 0, time.perf_counter()
+    while True:
+        params = {ANSWERS["offset_param"]: offset, ANSWERS["page_size_param"]: page_size}
+        body = session.get(base_url + path, params=params, timeout=(10, 60)).json()
+        records = body[ANSWERS["records_path"]]
+        offset += len(records)
+        if not records or offset >= body["meta"]["results"]["total"]:
+            break
+    session.close()
+    return Run("HTTP read only (no SDK)", offset, time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------------------------------- report
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def print_table(runs: list[Run]) -> None:
+    header = ("run", "rows", "wall s", "sync s", "rows/s", "peak MB", "SDK peak MB")
+    lines = [header] + [
+        (run.label, f"{run.rows:,}", number(run.wall_s), number(run.sync_s), number(run.rows / run.wall_s, 0),
+         number(run.peak_rss_mb), number(run.sdk_peak_mb))
+        for run in runs
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        print("  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line)))
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return None if not numerator or not denominator else numerator / denominator
+
+
+def best(runs: list[Run]) -> Run:
+    return min(runs, key=lambda run: run.wall_s)
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=DEFAULT_RECORDS,
+                        help=f"records N the fake API serves (default {DEFAULT_RECORDS:,}); the small run uses N/4")
+    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
+                        help=f"page size asked for and served, also the ceiling's checkpoint cadence "
+                             f"(default {DEFAULT_PAGE_SIZE})")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the ceiling and the N-record sync this many times each, alternating, and keep the "
+                             "fastest of each (default 1)")
+    parser.add_argument("--template", type=Path, default=REPO,
+                        help="template to render (default: this repository; Copier includes uncommitted changes)")
+    parser.add_argument("--vcs-ref", default=None, help="git ref of the template to render (default: HEAD)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (projects, logs, warehouses)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # internal: the fake API process
+    args = parser.parse_args(argv)
+    if args.records < 4 or args.page_size < 1 or args.repeat < 1:
+        parser.error("--records must be at least 4, --page-size and --repeat at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve:
+        return serve(args.records, args.page_size)
+    if not (BIN / "fivetran").exists():
+        print(f"no `fivetran` next to {sys.executable}: run this with the Python that has fivetran-connector-sdk",
+              file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(REPO))
+    from tests.servers.rest_api import openfda_records
+
+    big, small = args.records, args.records // 4
+    workdir = Path(tempfile.mkdtemp(prefix="rest-throughput-"))
+    servers = [ServerProcess(count, args.page_size, workdir / f"server-{count}.log") for count in (small, big)]
+    try:
+        return benchmark(args, workdir, servers, openfda_records)
+    except SyncFailed as failure:
+        print(f"\nSYNC FAILED {failure}", file=sys.stderr)
+        return 1
+    finally:
+        for server in servers:
+            server.stop()
+        if args.keep:
+            print(f"\nwork directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def benchmark(args: argparse.Namespace, workdir: Path, servers: list[ServerProcess], openfda_records: Any) -> int:
+    small_server, big_server = servers
+    big, small, page_size = big_server.records, small_server.records, args.page_size
+
+    generated, dirty = render_connector(args.template, workdir / "generated", page_size, args.vcs_ref)
+    table = answers_table(generated)
+    path = ANSWERS["endpoint_path"]
+    ceiling = write_ceiling_connector(workdir / "ceiling", generated, table, page_size, openfda_records)
+    environment = tool_environment(workdir / "home")
+
+    sdk_version = importlib.metadata.version("fivetran-connector-sdk")
+    print(f"REST throughput: N = {big:,} openFDA records, page size {page_size}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, fivetran-connector-sdk {sdk_version}")
+    print(f"template: {args.template}" + (" (with uncommitted changes)" if dirty else ""))
+
+    def generated_configuration(server: ServerProcess) -> dict[str, str]:
+        return {"base_url": server.wait_ready(), "page_size": str(page_size), "start_date": ""}
+
+    failures: list[str] = []
+
+    def run_generated(label: str, server: ServerProcess) -> Run:
+        print(f"  {label} ...", flush=True)
+        run = fivetran_debug(label, server.records, generated, generated_configuration(server), environment, workdir)
+        problems = check_generated(generated, table, openfda_records(server.records))
+        failures.extend(f"{label}: {problem}" for problem in problems)
+        return run
+
+    def run_ceiling() -> Run:
+        print("  SDK ceiling ...", flush=True)
+        run = fivetran_debug("SDK ceiling", big, ceiling, {"rows": str(big)}, environment, workdir)
+        failures.extend(f"SDK ceiling: {problem}" for problem in check_ceiling(ceiling, table, big))
+        return run
+
+    floor = read_only(big_server.wait_ready(), path, page_size)
+    # the N/4 sync goes first and doubles as the warm-up (imports, disk caches) for the runs that are compared
+    quarter = run_generated("generated connector (N/4)", small_server)
+    ceilings: list[Run] = []
+    fulls: list[Run] = []
+    for _ in range(args.repeat):
+        ceilings.append(run_ceiling())
+        fulls.append(run_generated("generated connector (N)", big_server))
+
+    ceiling_run, full = best(ceilings), best(fulls)
+    print()
+    print_table([floor, ceiling_run, quarter, full])
+    if args.repeat > 1:
+        print(f"(ceiling and N: fastest of {args.repeat} alternating runs)")
+
+    wall_ratio = full.wall_s / ceiling_run.wall_s
+    sync_ratio = ratio(full.sync_s, ceiling_run.sync_s)
+    rss_ratio = ratio(full.peak_rss_mb, quarter.peak_rss_mb)
+    sdk_ratio = ratio(full.sdk_peak_mb, quarter.sdk_peak_mb)
+    print()
+    print(f"generated / ceiling wall time:  {wall_ratio:.2f}  (target <= {WALL_TARGET})  "
+          f"{verdict(wall_ratio <= WALL_TARGET)}")
+    if sync_ratio is not None:
+        print(f"generated / ceiling sync time:  {sync_ratio:.2f}  (the SDK's 'total elapsed', without CLI startup)")
+    print(f"peak memory N / N/4, process:   {number(rss_ratio, 2)}  (target ~ 1.0)  "
+          f"{verdict(rss_ratio is not None and rss_ratio <= MEMORY_FLAT_TOLERANCE)}")
+    print(f"peak memory N / N/4, SDK delta: {number(sdk_ratio, 2)}  (above the CLI's baseline, sampled each second)")
+    print(f"HTTP read only / ceiling:       {floor.wall_s / ceiling_run.wall_s:.2f}  "
+          "(the fake API's and requests' share; a serial connector cannot beat ceiling + this)")
+
+    if failures:
+        print("\nCORRECTNESS CHECK FAILED", file=sys.stderr)
+        for failure in failures[:20]:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    print(f"\nall values exact: {small:,} + {big:,} synced records match the source; ceiling wrote {big:,} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
