@@ -1,0 +1,197 @@
+"""Local runs of the connector: the configuration with secrets merged in, `fivetran debug`, and the checks after it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from invoke import Exit
+from rich.console import Console
+
+from tools.verification import TableSpec
+
+PROJECT = Path(__file__).resolve().parent.parent
+FILES = PROJECT / "files"
+WAREHOUSE = FILES / "warehouse.db"
+STATE = FILES / "state.json"
+TEST_REPORT = FILES / "test_report.json"
+# The configuration `fivetran debug` and `fivetran deploy` read: configuration.json with local values and secrets.
+EFFECTIVE_CONFIGURATION = FILES / "configuration.effective.json"
+LOCAL_CONFIGURATION = PROJECT / "configuration.local.json"
+ENV_PREFIX = "CONNECTOR_"
+SKIPPED_DIRS = {".git", ".venv", "venv", "files", "__pycache__", ".ruff_cache", ".pytest_cache", "node_modules"}
+# What Fivetran runs: the connector's own modules. Everything else (tasks, tools, tests, docs) stays here.
+DEV_ONLY_MODULES = {"tasks.py"}
+
+console = Console(highlight=False)
+
+# What a failed sync's output usually means, and what to do about it.
+DIAGNOSES: list[tuple[str, str, str]] = [
+    (
+        r"HTTP 401|authentication failed|invalid_client|password authentication failed",
+        "credentials",
+        "check the secrets in CONNECTOR_* variables or configuration.local.json",
+    ),
+    (r"HTTP 403|access denied", "permissions", "the credentials work but may not read this source"),
+    (
+        r"HTTP 404|not found:|ConnectionError|failed after \d+ attempts",
+        "URL",
+        "check base_url and the endpoint paths in endpoints.py",
+    ),
+    (r"records_path", "records path", "compare records_path with a real response of the API"),
+    (r"not JSON", "response format", "the API answered with something other than JSON: check the URL and credentials"),
+    (
+        r"a second time|same next page twice",
+        "pagination loop",
+        "check the pagination settings against the API's documentation",
+    ),
+    (r"HTTP 429", "rate limit", "the API kept rate-limiting; lower page_size or sync less often"),
+    (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
+]
+
+
+def refuse_unresolved_update() -> None:
+    """Stop when `copier update` left conflict markers or .rej files: the code is half-merged."""
+    problems = []
+    for path in project_files():
+        if path.suffix == ".rej":
+            problems.append(f"{path.relative_to(PROJECT)}: rejected update hunk")
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (UnicodeDecodeError, OSError):
+            continue
+        for number, line in enumerate(lines, start=1):
+            if line.startswith(("<<<<<<< ", ">>>>>>> ")):
+                problems.append(f"{path.relative_to(PROJECT)}:{number}: conflict marker")
+                break
+    if problems:
+        raise Exit(
+            "copier update left unresolved changes; resolve them, delete the .rej files, then retry:\n  "
+            + "\n  ".join(problems),
+            code=1,
+        )
+
+
+def project_files() -> list[Path]:
+    found = []
+    for root, dirs, files in os.walk(PROJECT):
+        dirs[:] = sorted(name for name in dirs if name not in SKIPPED_DIRS)
+        found.extend(Path(root) / name for name in sorted(files))
+    return found
+
+
+def runtime_files() -> list[Path]:
+    """The files Fivetran runs: top-level modules but tasks.py, and requirements.txt if there is one."""
+    modules = [path for path in sorted(PROJECT.glob("*.py")) if path.name not in DEV_ONLY_MODULES]
+    requirements = PROJECT / "requirements.txt"
+    return modules + ([requirements] if requirements.exists() else [])
+
+
+def code_fingerprint() -> str:
+    """A hash of the runtime files and configuration.json: a local test counts only for the code it tested."""
+    digest = hashlib.sha256()
+    for path in [*runtime_files(), PROJECT / "configuration.json"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def merged_configuration() -> dict[str, str]:
+    """configuration.json, overridden by configuration.local.json, overridden by CONNECTOR_<KEY> variables."""
+    configuration = json.loads((PROJECT / "configuration.json").read_text(encoding="utf-8"))
+    if LOCAL_CONFIGURATION.exists():
+        configuration.update(json.loads(LOCAL_CONFIGURATION.read_text(encoding="utf-8")))
+    for key in configuration:
+        value = os.environ.get(ENV_PREFIX + key.upper())
+        if value is not None:
+            configuration[key] = value
+    return configuration
+
+
+def effective_configuration() -> dict[str, str]:
+    """The merged configuration, refused while a value is not a string or still a placeholder."""
+    configuration = merged_configuration()
+    not_strings = [key for key, value in configuration.items() if not isinstance(value, str)]
+    if not_strings:
+        raise Exit(f"configuration values must be strings (Fivetran's rule); fix: {', '.join(not_strings)}", code=1)
+    placeholders = [key for key, value in configuration.items() if value.startswith("<") and value.endswith(">")]
+    if placeholders:
+        how = ", ".join(f"{ENV_PREFIX}{key.upper()}" for key in placeholders)
+        raise Exit(f"set {how} (or put the values in configuration.local.json) before syncing", code=1)
+    return configuration
+
+
+def write_effective_configuration(configuration: dict[str, str]) -> Path:
+    FILES.mkdir(exist_ok=True)
+    EFFECTIVE_CONFIGURATION.write_text(json.dumps(configuration, indent=2), encoding="utf-8")
+    EFFECTIVE_CONFIGURATION.chmod(0o600)  # it holds secrets
+    return EFFECTIVE_CONFIGURATION
+
+
+def run_sync(label: str) -> str:
+    """Run `fivetran debug` once; its output is shown and kept in files/<label>.log."""
+    console.rule(f"[bold]{label}")
+    command = ["fivetran", "debug", "--configuration", str(EFFECTIVE_CONFIGURATION)]
+    process = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
+    output = process.stdout + process.stderr
+    (FILES / f"{label.lower().replace(' ', '_')}.log").write_text(output, encoding="utf-8")
+    console.print(output.rstrip(), markup=False)
+    if process.returncode != 0 or "SYNC FAILED" in output:
+        raise Exit(f"{label} failed.\n{diagnose(output)}", code=1)
+    return output
+
+
+def diagnose(output: str) -> str:
+    for pattern, cause, fix in DIAGNOSES:
+        if re.search(pattern, output):
+            return f"Likely cause: {cause}. Fix: {fix}."
+    return "Read the log above from its first SEVERE line; files/*.log keeps it."
+
+
+def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
+    """The connector's tables, primary keys and cursor columns, named as the destination names them."""
+    sys.path.insert(0, str(PROJECT))
+    from connector import schema
+
+    cursors = cursor_fields()
+    return [
+        TableSpec.from_source(table["table"], table.get("primary_key") or [], cursors.get(table["table"], ""))
+        for table in schema(configuration)
+    ]
+
+
+def cursor_fields() -> dict[str, str]:
+    """Each table's cursor field, for connectors that declare one per table in endpoints.py."""
+    sys.path.insert(0, str(PROJECT))
+    try:
+        from endpoints import ENDPOINTS
+    except ImportError:
+        return {}
+    return {endpoint.table: endpoint.incremental_field for endpoint in ENDPOINTS}
+
+
+def read_state() -> dict:
+    return json.loads(STATE.read_text(encoding="utf-8")) if STATE.exists() else {}
+
+
+@dataclass
+class LocalTestReport:
+    passed: bool
+    tables: dict[str, int]
+    state: dict
+    fingerprint: str
+
+    def save(self) -> None:
+        TEST_REPORT.write_text(json.dumps(self.__dict__, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls) -> LocalTestReport | None:
+        if not TEST_REPORT.exists():
+            return None
+        return cls(**json.loads(TEST_REPORT.read_text(encoding="utf-8")))

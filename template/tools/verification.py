@@ -1,0 +1,185 @@
+"""One definition of the checks that prove a sync is sound, rendered with sqlglot into each destination's SQL.
+
+The same checks run on the local DuckDB warehouse (`invoke verify`, `invoke test`) and are printed for the
+destination (`invoke queries`), so what was verified locally is what gets verified in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from tools.naming import column_name, table_name
+
+DESTINATION_DIALECTS = ("snowflake", "bigquery", "postgres", "redshift", "databricks")
+LOCAL_SCHEMA = "tester"  # where `fivetran debug` writes
+BIGQUERY_PROJECT = "your_gcp_project"  # BigQuery names tables project.dataset.table; replace with yours
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A destination table as Fivetran names it, with its primary key and cursor columns."""
+
+    name: str
+    primary_key: tuple[str, ...]
+    cursor: str = ""
+
+    @classmethod
+    def from_source(cls, table: str, primary_key: list[str], cursor: str = "") -> TableSpec:
+        return cls(
+            table_name(table), tuple(column_name(key) for key in primary_key), column_name(cursor) if cursor else ""
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    table: str
+    name: str
+    description: str
+    query: exp.Select
+    # The check fails when this column of its single result row is above zero (or, for row_count, is zero).
+    failing_column: str = ""
+
+
+def identifier(name: str, dialect: str) -> exp.Identifier:
+    """A quoted identifier in the case the destination stores: Snowflake folds Fivetran's names to upper case."""
+    return exp.to_identifier(name.upper() if dialect == "snowflake" else name, quoted=True)
+
+
+def table_reference(schema: str, table: str, dialect: str) -> exp.Table:
+    catalog = identifier(BIGQUERY_PROJECT, dialect) if dialect == "bigquery" else None
+    return exp.Table(this=identifier(table, dialect), db=identifier(schema, dialect), catalog=catalog)
+
+
+def checks_for(spec: TableSpec, schema: str, dialect: str) -> list[Check]:
+    """Rows, a sample, the cursor's range, duplicate and null primary keys, and Fivetran's system columns."""
+    table = table_reference(schema, spec.name, dialect)
+    column = lambda name: exp.column(identifier(name, dialect))  # noqa: E731 - a short alias keeps the queries legible
+    checks = [
+        Check(
+            spec.name,
+            "row_count",
+            "rows in the table",
+            exp.select(exp.Count(this=exp.Star()).as_("row_count")).from_(table),
+            "row_count",
+        ),
+        Check(
+            spec.name,
+            "sample",
+            "the five rows synced last",
+            exp.select("*").from_(table).order_by(exp.Ordered(this=column("_fivetran_synced"), desc=True)).limit(5),
+        ),
+    ]
+    if spec.primary_key:
+        keys = [column(key) for key in spec.primary_key]
+        grouped = (
+            exp.select(*keys)
+            .from_(table)
+            .group_by(*keys)
+            .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        )
+        checks.append(
+            Check(
+                spec.name,
+                "duplicate_keys",
+                "primary keys that appear more than once",
+                exp.select(exp.Count(this=exp.Star()).as_("duplicate_keys")).from_(grouped.subquery("repeated")),
+                "duplicate_keys",
+            )
+        )
+        checks.append(
+            Check(
+                spec.name,
+                "null_keys",
+                "rows with a null primary key column",
+                exp.select(exp.Count(this=exp.Star()).as_("null_keys"))
+                .from_(table)
+                .where(exp.or_(*(key.is_(exp.null()) for key in keys))),
+                "null_keys",
+            )
+        )
+    if spec.cursor:
+        checks.append(
+            Check(
+                spec.name,
+                "cursor_range",
+                f"range of the cursor column {spec.cursor}",
+                exp.select(
+                    exp.Min(this=column(spec.cursor)).as_("first_cursor"),
+                    exp.Max(this=column(spec.cursor)).as_("last_cursor"),
+                ).from_(table),
+            )
+        )
+    deleted = exp.Case(
+        ifs=[exp.If(this=column("_fivetran_deleted"), true=exp.Literal.number(1))], default=exp.Literal.number(0)
+    )
+    checks.append(
+        Check(
+            spec.name,
+            "fivetran_columns",
+            "Fivetran's system columns: deleted rows and sync times",
+            exp.select(
+                exp.Sum(this=deleted).as_("deleted_rows"),
+                exp.Min(this=column("_fivetran_synced")).as_("first_synced"),
+                exp.Max(this=column("_fivetran_synced")).as_("last_synced"),
+            ).from_(table),
+        )
+    )
+    return checks
+
+
+def render(check: Check, dialect: str) -> str:
+    return check.query.sql(dialect=dialect, pretty=True)
+
+
+def queries_file(specs: list[TableSpec], schema: str, dialect: str) -> str:
+    """Every check of every table as one SQL script for the destination."""
+    parts = [f"-- Verification queries for schema {schema} ({dialect}), generated by `invoke queries`."]
+    for spec in specs:
+        for check in checks_for(spec, schema, dialect):
+            parts.append(f"-- {check.table}: {check.name}, {check.description}\n{render(check, dialect)};")
+    return "\n\n".join(parts) + "\n"
+
+
+def parse_back(sql: str, dialect: str) -> list[Any]:
+    """The statements of a rendered script, parsed in its own dialect (raises if any does not parse)."""
+    return [statement for statement in sqlglot.parse(sql, read=dialect) if statement is not None]
+
+
+@dataclass
+class Result:
+    check: Check
+    columns: list[str]
+    rows: list[tuple]
+
+    @property
+    def problem(self) -> str:
+        if not self.check.failing_column or not self.rows:
+            return ""
+        value = self.rows[0][self.columns.index(self.check.failing_column)]
+        if self.check.name == "row_count":
+            return "no rows" if value == 0 else ""
+        return f"{value} {self.check.description}" if value else ""
+
+
+def run_locally(connection: Any, specs: list[TableSpec]) -> list[Result]:
+    """Run every check on the local DuckDB warehouse; a missing table is a failed row_count."""
+    existing = {
+        row[0]
+        for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [LOCAL_SCHEMA]
+        ).fetchall()
+    }
+    results = []
+    for spec in specs:
+        checks = checks_for(spec, LOCAL_SCHEMA, "duckdb")
+        if spec.name not in existing:
+            results.append(Result(checks[0], ["row_count"], [(0,)]))
+            continue
+        for check in checks:
+            cursor = connection.execute(render(check, "duckdb"))
+            results.append(Result(check, [column[0] for column in cursor.description], cursor.fetchall()))
+    return results
