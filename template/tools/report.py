@@ -10,12 +10,12 @@ from tools.verification import Result
 console = Console(highlight=False)
 
 
-def show_results(title: str, results: list[Result]) -> list[str]:
+def show_results(title: str, results: list[Result], samples: bool = True) -> list[str]:
     """Print the results table by table; return the problems found, each naming its table."""
     problems = []
     summary = Table(title=title)
     for column in ("table", "rows", "duplicate keys", "null keys", "cursor range", "deleted", "last synced"):
-        summary.add_column(column)
+        summary.add_column(column, overflow="fold")
     by_table: dict[str, dict[str, Result]] = {}
     for result in results:
         by_table.setdefault(result.check.table, {})[result.check.name] = result
@@ -34,7 +34,7 @@ def show_results(title: str, results: list[Result]) -> list[str]:
     console.print(summary)
     for table, checks in by_table.items():
         sample = checks.get("sample")
-        if sample and sample.rows:
+        if samples and sample and sample.rows:
             show_sample(table, sample)
     return problems
 
@@ -46,12 +46,12 @@ def value(checks: dict[str, Result], name: str, index: int) -> str:
     return str(result.rows[0][index])
 
 
-def show_sample(table: str, sample: Result, max_columns: int = 8) -> None:
+def show_sample(table: str, sample: Result, max_columns: int = 5) -> None:
     """A few synced rows; only the first columns, since wide API records do not fit a terminal."""
     columns = [name for name in sample.columns if not name.startswith("_fivetran")][:max_columns]
     view = Table(title=f"{table}: rows synced last (first {len(columns)} columns)")
     for column in columns:
-        view.add_column(column, overflow="fold")
+        view.add_column(column, no_wrap=True, max_width=28)
     for row in sample.rows:
-        view.add_row(*(str(row[sample.columns.index(column)])[:40] for column in columns))
+        view.add_row(*(str(row[sample.columns.index(column)])[:28] for column in columns))
     console.print(view)
