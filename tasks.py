@@ -75,34 +75,21 @@ def demo(c: Context) -> None:
         server.wait(timeout=10)
     if result.returncode != 0:
         raise Exit("The demo's local test failed; its output is above.", code=1)
-    _show_verification(project)
+    _show_verification(project, environment)
 
 
-def _show_verification(project: Path) -> None:
+def _show_verification(project: Path, environment: dict[str, str]) -> None:
+    """The project's own `invoke verify`, then the one thing only the demo knows: how many recalls the API holds."""
     import duckdb
-    from rich.console import Console
-    from rich.table import Table
 
+    subprocess.run([sys.executable, "-m", "invoke", "verify"], cwd=project, env=environment, check=True)
     with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
-        rows, keys, first, last = connection.execute(
-            "SELECT count(*), count(DISTINCT recall_number), min(report_date), max(report_date) "
-            "FROM tester.food_enforcement"
+        rows, keys = connection.execute(
+            "SELECT count(*), count(DISTINCT recall_number) FROM tester.food_enforcement"
         ).fetchone()
-        sample = connection.execute(
-            "SELECT recall_number, report_date, recalling_firm, product_quantity_lbs FROM tester.food_enforcement "
-            "ORDER BY report_date DESC, recall_number LIMIT 5"
-        ).fetchall()
-    table = Table(title="Verification: tester.food_enforcement in files/warehouse.db")
-    for column in ("recall_number", "report_date", "recalling_firm", "product_quantity_lbs"):
-        table.add_column(column)
-    for row in sample:
-        table.add_row(*(str(value) for value in row))
-    console = Console()
-    console.print(table)
-    verdict = "[green]matches the sample API[/green]" if rows == keys == DEMO_RECORDS else "[red]MISMATCH[/red]"
-    console.print(f"{rows} rows, {keys} distinct recall numbers, report_date {first} to {last}: {verdict}")
     if rows != DEMO_RECORDS or keys != DEMO_RECORDS:
-        raise Exit(f"expected {DEMO_RECORDS} distinct recalls", code=1)
+        raise Exit(f"expected {DEMO_RECORDS} distinct recalls in the warehouse, found {rows} rows, {keys} keys", code=1)
+    print(f"{rows} rows, {keys} distinct recall numbers: exactly what the sample API holds.")
 
 
 def _fresh(path: Path) -> Path:

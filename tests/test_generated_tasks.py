@@ -23,7 +23,7 @@ def test_invoke_test_syncs_twice_and_reports(template, tool_env, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "All checks passed." in result.stdout
     report = json.loads((project / "files" / "test_report.json").read_text())
-    assert report == {"passed": True, "tables": {"food_enforcement": 120}, "state": report["state"]}
+    assert report["passed"] is True and report["tables"] == {"food_enforcement": 120}
     assert report["state"]["food_enforcement"]["cursor"] == max(r["report_date"] for r in openfda_records(120))
 
 
