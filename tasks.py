@@ -36,9 +36,9 @@ def lint(c: Context) -> None:
 def render(c: Context, answers: str = "examples/openfda.yml", destination: str = "") -> None:
     """Render a project from an answers file into build/<connector_name> (or --destination)."""
     sys.path.insert(0, str(REPO))
-    from tests.harness import snapshot_template
-
     import copier
+
+    from tests.harness import snapshot_template
 
     template = snapshot_template(_fresh(BUILD / "template"))
     target = Path(destination) if destination else BUILD / Path(answers).stem

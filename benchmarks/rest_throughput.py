@@ -168,10 +168,18 @@ class ServerProcess:
     def __init__(self, records: int, page_size: int, log_path: Path) -> None:
         self.records = records
         self._log = log_path.open("wb")
-        command = [sys.executable, str(Path(__file__).resolve()), "--serve",
-                   "--records", str(records), "--page-size", str(page_size)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
-                                        text=True)
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            "--records",
+            str(records),
+            "--page-size",
+            str(page_size),
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL, text=True
+        )
         self.base_url = ""
 
     def wait_ready(self) -> str:
@@ -203,8 +211,15 @@ def render_connector(template: Path, destination: Path, page_size: int, vcs_ref:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        copier.run_copy(str(template), str(destination), data={**ANSWERS, "page_size": page_size}, defaults=True,
-                        unsafe=True, quiet=True, vcs_ref=vcs_ref)
+        copier.run_copy(
+            str(template),
+            str(destination),
+            data={**ANSWERS, "page_size": page_size},
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref=vcs_ref,
+        )
     dirty = any(type(warning.message).__name__ == "DirtyLocalWarning" for warning in caught)
     return destination, dirty
 
@@ -217,8 +232,9 @@ def load_module(path: Path, name: str) -> Any:
     return module
 
 
-def write_ceiling_connector(destination: Path, generated: Path, table: str, page_size: int,
-                            openfda_records: Any) -> Path:
+def write_ceiling_connector(
+    destination: Path, generated: Path, table: str, page_size: int, openfda_records: Any
+) -> Path:
     """A one-file connector whose rows are the generated connector's own rows for the first few source records.
 
     The prototypes come from the rendered project's records.py (flatten_record, then destination_row), so the
@@ -232,8 +248,13 @@ def write_ceiling_connector(destination: Path, generated: Path, table: str, page
         row.pop(primary_key)
         prototypes.append(row)
     destination.mkdir(parents=True)
-    source_text = CEILING_CONNECTOR.format(table=table, primary_key=primary_key, cursor_field=cursor_field,
-                                           checkpoint_every=page_size, prototypes=prototypes)
+    source_text = CEILING_CONNECTOR.format(
+        table=table,
+        primary_key=primary_key,
+        cursor_field=cursor_field,
+        checkpoint_every=page_size,
+        prototypes=prototypes,
+    )
     (destination / "connector.py").write_text(source_text, encoding="utf-8")
     return destination
 
@@ -263,17 +284,25 @@ def tool_environment(home: Path) -> dict[str, str]:
     core_dir = home / ".fivetran" / "connector_sdk_core"
     core_dir.mkdir(parents=True)
     (core_dir / "_config.json").write_text(json.dumps({"lastVersionCheck": now}))
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith("CONNECTOR_") and key.lower() not in ("http_proxy", "https_proxy",
-                                                                                "all_proxy", "no_proxy")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CONNECTOR_")
+        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    }
     closed_port = "http://127.0.0.1:9"  # anything that would still try the network fails here, at once
     environment.update(
         HOME=str(home),
         PATH=os.pathsep.join([str(shim_dir), str(BIN), os.environ.get("PATH", "")]),
         DO_NOT_TRACK="1",
-        HTTP_PROXY=closed_port, HTTPS_PROXY=closed_port, ALL_PROXY=closed_port,
-        http_proxy=closed_port, https_proxy=closed_port, all_proxy=closed_port,
-        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+        HTTP_PROXY=closed_port,
+        HTTPS_PROXY=closed_port,
+        ALL_PROXY=closed_port,
+        http_proxy=closed_port,
+        https_proxy=closed_port,
+        all_proxy=closed_port,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
     )
     return environment
@@ -302,8 +331,9 @@ def kill_group(pid: int) -> None:
         pass
 
 
-def fivetran_debug(label: str, rows: int, project: Path, configuration: dict[str, str], environment: dict[str, str],
-                   workdir: Path) -> Run:
+def fivetran_debug(
+    label: str, rows: int, project: Path, configuration: dict[str, str], environment: dict[str, str], workdir: Path
+) -> Run:
     """One sync from empty state with the real CLI, timed, with the peak RSS of its process tree."""
     shutil.rmtree(project / "files", ignore_errors=True)  # no state, no warehouse: every run is a first sync
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
@@ -312,13 +342,30 @@ def fivetran_debug(label: str, rows: int, project: Path, configuration: dict[str
     log_path = workdir / f"{slug}.log"
     result_path = workdir / f"{slug}.result.json"
     result_path.unlink(missing_ok=True)
-    command = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(result_path),
-               str(BIN / "fivetran"), "debug", "--configuration", str(config_path)]
+    command = [
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        LAUNCHER,
+        str(result_path),
+        str(BIN / "fivetran"),
+        "debug",
+        "--configuration",
+        str(config_path),
+    ]
     timeout = 120 + rows * 0.006
     with log_path.open("wb") as log:
         # a session of its own, so that a stuck sync is killed together with everything it started
-        launcher = subprocess.Popen(command, cwd=project, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        launcher = subprocess.Popen(
+            command,
+            cwd=project,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             launcher.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -332,8 +379,10 @@ def fivetran_debug(label: str, rows: int, project: Path, configuration: dict[str
         lines = output.splitlines()
         errors = [line for line in lines if " SEVERE " in line or " ERROR " in line][:5]
         excerpt = "\n".join([*errors, "...", *lines[-15:]])
-        raise SyncFailed(f"{label}: fivetran debug exited {exit_code} after {wall:.0f} s "
-                         f"(log: {log_path}; --keep keeps it)\n{excerpt}")
+        raise SyncFailed(
+            f"{label}: fivetran debug exited {exit_code} after {wall:.0f} s "
+            f"(log: {log_path}; --keep keeps it)\n{excerpt}"
+        )
     run = Run(label, rows, wall, cpu_s=result["cpu_s"])
     run.peak_rss_mb = result["maxrss"] / (1024 * 1024 if sys.platform == "darwin" else 1024)
     if memory := MEMORY_LINE.search(output):
@@ -466,9 +515,16 @@ def number(value: float | None, digits: int = 1) -> str:
 def print_table(runs: list[Run]) -> None:
     header = ("run", "rows", "wall s", "sync s", "cpu s", "rows/s", "peak MB", "SDK peak MB")
     lines = [header] + [
-        (run.label, f"{run.rows:,}", number(run.wall_s), number(run.sync_s), number(run.cpu_s),
-         number(run.rows / run.wall_s, 0),
-         number(run.peak_rss_mb), number(run.sdk_peak_mb))
+        (
+            run.label,
+            f"{run.rows:,}",
+            number(run.wall_s),
+            number(run.sync_s),
+            number(run.cpu_s),
+            number(run.rows / run.wall_s, 0),
+            number(run.peak_rss_mb),
+            number(run.sdk_peak_mb),
+        )
         for run in runs
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -492,18 +548,34 @@ def best(runs: list[Run]) -> Run:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=DEFAULT_RECORDS,
-                        help=f"records N the fake API serves (default {DEFAULT_RECORDS:,}); the small run uses N/4")
-    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
-                        help=f"page size asked for and served, also the ceiling's checkpoint cadence "
-                             f"(default {DEFAULT_PAGE_SIZE})")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run the ceiling and the N-record sync this many times each, alternating, and keep the "
-                             "fastest of each (default 1)")
-    parser.add_argument("--template", type=Path, default=REPO,
-                        help="template to render (default: this repository; Copier includes uncommitted changes)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=DEFAULT_RECORDS,
+        help=f"records N the fake API serves (default {DEFAULT_RECORDS:,}); the small run uses N/4",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        help=f"page size asked for and served, also the ceiling's checkpoint cadence (default {DEFAULT_PAGE_SIZE})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the ceiling and the N-record sync this many times each, alternating, and keep the "
+        "fastest of each (default 1)",
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=REPO,
+        help="template to render (default: this repository; Copier includes uncommitted changes)",
+    )
     parser.add_argument("--vcs-ref", default=None, help="git ref of the template to render (default: HEAD)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (projects, logs, warehouses)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # internal: the fake API process
@@ -518,8 +590,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         return serve(args.records, args.page_size)
     if not (BIN / "fivetran").exists():
-        print(f"no `fivetran` next to {sys.executable}: run this with the Python that has fivetran-connector-sdk",
-              file=sys.stderr)
+        print(
+            f"no `fivetran` next to {sys.executable}: run this with the Python that has fivetran-connector-sdk",
+            file=sys.stderr,
+        )
         return 2
     sys.path.insert(0, str(REPO))
     from tests.servers.rest_api import openfda_records
@@ -552,8 +626,10 @@ def benchmark(args: argparse.Namespace, workdir: Path, servers: list[ServerProce
     environment = tool_environment(workdir / "home")
 
     sdk_version = importlib.metadata.version("fivetran-connector-sdk")
-    print(f"REST throughput: N = {big:,} openFDA records, page size {page_size}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, fivetran-connector-sdk {sdk_version}")
+    print(
+        f"REST throughput: N = {big:,} openFDA records, page size {page_size}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, fivetran-connector-sdk {sdk_version}"
+    )
     print(f"template: {args.template}" + (" (with uncommitted changes)" if dirty else ""))
 
     def generated_configuration(server: ServerProcess) -> dict[str, str]:
@@ -600,32 +676,49 @@ def benchmark(args: argparse.Namespace, workdir: Path, servers: list[ServerProce
     # flat: about 1.0, or no more growth than the SDK and DuckDB show by themselves with constant rows
     memory_flat = rss_ratio is not None and (
         rss_ratio <= MEMORY_FLAT_TOLERANCE
-        or (ceiling_rss_ratio is not None and rss_ratio <= ceiling_rss_ratio + MEMORY_FLAT_TOLERANCE - 1))
+        or (ceiling_rss_ratio is not None and rss_ratio <= ceiling_rss_ratio + MEMORY_FLAT_TOLERANCE - 1)
+    )
     print()
-    print(f"generated / ceiling, wall time:         {wall_ratio:.2f}  (target <= {WALL_TARGET})  "
-          f"{verdict(wall_ratio <= WALL_TARGET)}")
+    print(
+        f"generated / ceiling, wall time:         {wall_ratio:.2f}  (target <= {WALL_TARGET})  "
+        f"{verdict(wall_ratio <= WALL_TARGET)}"
+    )
     if sync_ratio is not None:
         print(f"generated / ceiling, sync time:         {sync_ratio:.2f}  (the SDK's 'total elapsed', no CLI startup)")
-    print(f"generated / ceiling, CPU time:          {number(cpu_ratio, 2)}  (the CLI process tree's; the fake API's "
-          "is not in it)")
-    print(f"peak memory N / N/4, process RSS:       {number(rss_ratio, 2)}  (target ~ 1.0; SDK ceiling "
-          f"{number(ceiling_rss_ratio, 2)})  {verdict(memory_flat)}")
-    print(f"peak memory N / N/4, SDK's delta:       {number(sdk_ratio, 2)}  "
-          f"(SDK ceiling {number(ceiling_sdk_ratio, 2)}; above the CLI's baseline, sampled each second)")
-    excess = [None if run.peak_rss_mb is None or base.peak_rss_mb is None else run.peak_rss_mb - base.peak_rss_mb
-              for run, base in ((quarter, ceiling_quarter), (full, ceiling_full))]
-    print(f"generated - ceiling, peak RSS MB:       {number(excess[0], 1)} at N/4, {number(excess[1], 1)} at N  "
-          "(the connector's own memory; flat means it holds about one page)")
-    print(f"HTTP read only / ceiling, wall time:    {floor.wall_s / ceiling_full.wall_s:.2f}  "
-          "(the fake API's and requests' share of the wall time)")
+    print(
+        f"generated / ceiling, CPU time:          {number(cpu_ratio, 2)}  (the CLI process tree's; the fake API's "
+        "is not in it)"
+    )
+    print(
+        f"peak memory N / N/4, process RSS:       {number(rss_ratio, 2)}  (target ~ 1.0; SDK ceiling "
+        f"{number(ceiling_rss_ratio, 2)})  {verdict(memory_flat)}"
+    )
+    print(
+        f"peak memory N / N/4, SDK's delta:       {number(sdk_ratio, 2)}  "
+        f"(SDK ceiling {number(ceiling_sdk_ratio, 2)}; above the CLI's baseline, sampled each second)"
+    )
+    excess = [
+        None if run.peak_rss_mb is None or base.peak_rss_mb is None else run.peak_rss_mb - base.peak_rss_mb
+        for run, base in ((quarter, ceiling_quarter), (full, ceiling_full))
+    ]
+    print(
+        f"generated - ceiling, peak RSS MB:       {number(excess[0], 1)} at N/4, {number(excess[1], 1)} at N  "
+        "(the connector's own memory; flat means it holds about one page)"
+    )
+    print(
+        f"HTTP read only / ceiling, wall time:    {floor.wall_s / ceiling_full.wall_s:.2f}  "
+        "(the fake API's and requests' share of the wall time)"
+    )
 
     if failures:
         print("\nCORRECTNESS CHECK FAILED", file=sys.stderr)
         for failure in failures[:20]:
             print(f"  {failure}", file=sys.stderr)
         return 1
-    print(f"\nall values exact: the {small:,}- and {big:,}-record syncs match the source row for row; "
-          "the ceiling wrote every row")
+    print(
+        f"\nall values exact: the {small:,}- and {big:,}-record syncs match the source row for row; "
+        "the ceiling wrote every row"
+    )
     return 0
 
 

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,8 @@ def same_value(expected: Any, actual: Any) -> bool:
     if isinstance(actual, datetime):
         parsed = datetime.fromisoformat(expected.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        moment = actual if actual.tzinfo else actual.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
+        moment = actual if actual.tzinfo else actual.replace(tzinfo=UTC)
         return parsed == moment
     if isinstance(actual, date):
         return date.fromisoformat(expected) == actual
@@ -141,4 +141,6 @@ def assert_table_matches(project: Path, table: str, source: list[dict], primary_
             if value is None or value == {}:
                 continue
             assert column in row, f"{table}: column {column} missing"
-            assert same_value(value, row[column]), f"{table} {key} {column}: source {value!r}, warehouse {row[column]!r}"
+            assert same_value(value, row[column]), (
+                f"{table} {key} {column}: source {value!r}, warehouse {row[column]!r}"
+            )

@@ -13,8 +13,14 @@ import pytest
 
 from tests.harness import BIN, render
 
-OTHER_API = {"base_url": "https://api.example.com/v2", "endpoint_path": "/orders", "primary_key": "id",
-             "records_path": "data", "incremental_field": "updated_at", "incremental_filter": "updated_since={cursor}"}
+OTHER_API = {
+    "base_url": "https://api.example.com/v2",
+    "endpoint_path": "/orders",
+    "primary_key": "id",
+    "records_path": "data",
+    "incremental_field": "updated_at",
+    "incremental_filter": "updated_since={cursor}",
+}
 VARIANTS: dict[str, dict] = {
     "defaults": {},
     "api_key_header": {**OTHER_API, "auth_method": "api_key", "api_key_location": "header", "api_key_name": "X-Key"},
@@ -28,22 +34,36 @@ VARIANTS: dict[str, dict] = {
     "page_number_total_pages": {**OTHER_API, "pagination": "page_number", "total_pages_path": "meta.total_pages"},
     "page_number_zero_based": {**OTHER_API, "pagination": "page_number", "first_page": 0},
     "cursor_token": {**OTHER_API, "pagination": "cursor", "next_cursor_path": "meta.next"},
-    "cursor_last_record": {**OTHER_API, "pagination": "cursor", "next_cursor_path": "", "cursor_param": "starting_after",
-                           "has_more_path": "has_more"},
+    "cursor_last_record": {
+        **OTHER_API,
+        "pagination": "cursor",
+        "next_cursor_path": "",
+        "cursor_param": "starting_after",
+        "has_more_path": "has_more",
+    },
     "next_url": {**OTHER_API, "pagination": "next_url", "next_url_path": "links.next"},
     "link_header_body_is_list": {**OTHER_API, "pagination": "link_header", "records_path": ""},
     "full_sync_no_cursor": {**OTHER_API, "incremental_field": ""},
     "newest_first_no_filter": {**OTHER_API, "record_order": "descending", "incremental_filter": ""},
     "objects_as_json": {**OTHER_API, "flatten_nested": False},
     "escaped_dot_in_records_path": {**OTHER_API, "records_path": r"data.items\.v2"},
-    "headers_and_params": {**OTHER_API, "extra_headers": {"X-Account-Id": "42"}, "extra_params": {"state": "all",
-                                                                                                    "archived": False}},
+    "headers_and_params": {
+        **OTHER_API,
+        "extra_headers": {"X-Account-Id": "42"},
+        "extra_params": {"state": "all", "archived": False},
+    },
     "several_endpoints": {
         **OTHER_API,
         "auth_method": "bearer",
         "endpoints": [
-            {"path": "/orders", "table": "orders", "primary_key": "id", "incremental_field": "updated_at",
-             "incremental_filter": "updated_since={cursor}", "params": {"status": "any"}},
+            {
+                "path": "/orders",
+                "table": "orders",
+                "primary_key": "id",
+                "incremental_field": "updated_at",
+                "incremental_filter": "updated_since={cursor}",
+                "params": {"status": "any"},
+            },
             {"path": "/customers", "table": "customers", "primary_key": "account_id, id", "incremental_field": ""},
             {"path": "/events", "table": "events", "records_path": "events", "primary_key": "event_id"},
         ],

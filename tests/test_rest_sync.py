@@ -88,8 +88,10 @@ def change_source(server: FakeRestApi, shape: ApiShape) -> None:
     """Two new records and one changed record, all later than anything synced so far."""
     if shape.path == "/food/enforcement.json":
         changed = dict(server.records()[5], status="Terminated", report_date="20300102")
-        new = [dict(record, recall_number=f"F-{9000 + n}-2030", report_date="20300101") for n, record in
-               enumerate(openfda_records(2))]
+        new = [
+            dict(record, recall_number=f"F-{9000 + n}-2030", report_date="20300101")
+            for n, record in enumerate(openfda_records(2))
+        ]
     else:
         changed = dict(server.records()[5], name="changed", updated_at="2030-01-02T00:00:00Z")
         new = [{"id": 9000 + n, "updated_at": "2030-01-01T00:00:00Z", "name": f"new {n}"} for n in range(2)]
@@ -111,7 +113,9 @@ SCENARIOS = {
     ),
     "cursor_token": Scenario(replace(ITEMS, pagination="cursor", next_cursor_path="meta.next_cursor")),
     "cursor_from_last_record": Scenario(
-        replace(ITEMS, pagination="cursor", next_cursor_path="", cursor_param="starting_after", has_more_path="has_more")
+        replace(
+            ITEMS, pagination="cursor", next_cursor_path="", cursor_param="starting_after", has_more_path="has_more"
+        )
     ),
     "next_url_absolute": Scenario(replace(ITEMS, pagination="next_url", next_url_path="links.next")),
     "next_url_relative": Scenario(replace(ITEMS, pagination="next_url", next_url_relative=True)),
@@ -134,15 +138,18 @@ def test_two_syncs_hold_exactly_what_the_server_holds(name, template, tool_env, 
     scenario = SCENARIOS[name]
     shape = scenario.shape
     project = render(template, tmp_path / "project", answers_for(scenario))
-    records = openfda_records(scenario.records) if shape.path == "/food/enforcement.json" else sample_records(
-        scenario.records
+    records = (
+        openfda_records(scenario.records)
+        if shape.path == "/food/enforcement.json"
+        else sample_records(scenario.records)
     )
     with FakeRestApi(shape, auth=scenario.auth, faults=scenario.faults, records=records) as server:
         configuration = configuration_for(scenario, server)
 
         output = fivetran_debug(project, configuration, tool_env)
-        assert_table_matches(project, "items" if shape.path != "/food/enforcement.json" else "items", server.records(),
-                             shape.primary_key)
+        assert_table_matches(
+            project, "items" if shape.path != "/food/enforcement.json" else "items", server.records(), shape.primary_key
+        )
         first_requests = server.data_requests
         cursor = read_state(project)["items"]["cursor"]
         assert cursor == max(r[shape.incremental_field] for r in server.records())
@@ -180,8 +187,9 @@ def test_openfda_404_for_an_empty_search_means_no_records(template, tool_env, tm
         ("wrong_credentials", Faults(), {}, "HTTP 401"),
     ],
 )
-def test_bad_responses_stop_the_sync_with_a_clear_error(name, faults, shape_change, message, template, tool_env,
-                                                        tmp_path):
+def test_bad_responses_stop_the_sync_with_a_clear_error(
+    name, faults, shape_change, message, template, tool_env, tmp_path
+):
     answers_shape = replace(ITEMS, **{key: value for key, value in shape_change.items() if key == "pagination"})
     server_shape = replace(answers_shape, **{k: v for k, v in shape_change.items() if k == "records_path"})
     auth = Auth(method="bearer") if name == "wrong_credentials" else Auth()

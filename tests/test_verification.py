@@ -21,24 +21,45 @@ AWKWARD = ApiShape(path="/v1/order", records_path="data", primary_key=("userId",
 
 def awkward_records(count: int) -> list[dict]:
     return [
-        {"userId": n, "updatedAt": f"2024-03-{1 + n // 4:02d}T10:00:00Z", "Select": "x", "group": f"g{n % 3}",
-         "address1": f"{n} Main St"}
+        {
+            "userId": n,
+            "updatedAt": f"2024-03-{1 + n // 4:02d}T10:00:00Z",
+            "Select": "x",
+            "group": f"g{n % 3}",
+            "address1": f"{n} Main St",
+        }
         for n in range(count)
     ]
 
 
 def invoke(project, environment, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=project, env=environment, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
 def synced(template, tool_env, tmp_path_factory):
     """A connector with awkward names, synced once from a local API: (project, source records)."""
-    answers = {"source_name": "Order Book", "base_url": "http://127.0.0.1:9", "endpoint_path": AWKWARD.path,
-               "table_name": "order", "records_path": "data", "primary_key": "userId", "incremental_field": "updatedAt",
-               "incremental_filter": "", "pagination": "offset", "offset_param": "skip", "page_size": 7,
-               "destination_type": "bigquery"}
+    answers = {
+        "source_name": "Order Book",
+        "base_url": "http://127.0.0.1:9",
+        "endpoint_path": AWKWARD.path,
+        "table_name": "order",
+        "records_path": "data",
+        "primary_key": "userId",
+        "incremental_field": "updatedAt",
+        "incremental_filter": "",
+        "pagination": "offset",
+        "offset_param": "skip",
+        "page_size": 7,
+        "destination_type": "bigquery",
+    }
     project = render(template, tmp_path_factory.mktemp("verification") / "project", answers)
     records = awkward_records(30)
     with FakeRestApi(AWKWARD, records=records) as server:
@@ -57,12 +78,16 @@ def test_duckdb_rendering_agrees_with_the_source(synced):
     project, records = synced
     sys.path.insert(0, str(project))
     try:
-        from tools.verification import TableSpec, checks_for, render as render_sql
+        from tools.verification import TableSpec, checks_for
+        from tools.verification import render as render_sql
 
         spec = TableSpec.from_source("order", ["userId"], "updatedAt")
         assert spec == TableSpec("order", ("user_id",), "updated_at")
         with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
-            answers = {c.name: connection.execute(render_sql(c, "duckdb")).fetchall() for c in checks_for(spec, "tester", "duckdb")}
+            answers = {
+                c.name: connection.execute(render_sql(c, "duckdb")).fetchall()
+                for c in checks_for(spec, "tester", "duckdb")
+            }
     finally:
         sys.path.remove(str(project))
         for module in [name for name in sys.modules if name == "tools" or name.startswith("tools.")]:
@@ -80,8 +105,10 @@ def test_verify_fails_when_keys_repeat(synced, tool_env):
         connection.execute('CREATE TABLE tester.order_backup AS SELECT * FROM tester."order"')
     try:
         with duckdb.connect(str(project / "files" / "warehouse.db")) as connection:
-            connection.execute('CREATE OR REPLACE TABLE tester."order" AS SELECT * FROM tester.order_backup '
-                               "UNION ALL SELECT * FROM tester.order_backup WHERE user_id = 0")
+            connection.execute(
+                'CREATE OR REPLACE TABLE tester."order" AS SELECT * FROM tester.order_backup '
+                "UNION ALL SELECT * FROM tester.order_backup WHERE user_id = 0"
+            )
         result = invoke(project, tool_env, "verify")
         assert result.returncode != 0
         assert "order: 1 primary keys that appear more than once" in result.stdout
@@ -107,7 +134,11 @@ def test_every_dialect_parses_back_and_names_tables_its_way(dialect, synced, too
         "databricks": "`order_book`.`order`",
     }[dialect]
     assert table in sql
-    key = '"USER_ID"' if dialect == "snowflake" else ("`user_id`" if dialect in ("bigquery", "databricks") else '"user_id"')
+    key = (
+        '"USER_ID"'
+        if dialect == "snowflake"
+        else ("`user_id`" if dialect in ("bigquery", "databricks") else '"user_id"')
+    )
     assert key in sql
 
 

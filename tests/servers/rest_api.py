@@ -82,7 +82,9 @@ class ApiShape:
             raise ValueError("max_page_size must be at least 1")
         if not self.primary_key:
             raise ValueError("primary_key must name at least one field")
-        if self.incremental_filter and ("=" not in self.incremental_filter or "{cursor}" not in self.incremental_filter):
+        if self.incremental_filter and (
+            "=" not in self.incremental_filter or "{cursor}" not in self.incremental_filter
+        ):
             raise ValueError("incremental_filter must look like 'name=template' with {cursor} in the template")
 
 
@@ -180,7 +182,7 @@ def set_path(body: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def build_body(shape: ApiShape, records: list[dict], meta: dict[str, Any]) -> Any:
-    """The response body: records at records_path plus meta values at theirs, or the bare list when records_path is ""."""
+    """The response body: records at records_path plus meta values at theirs, or the bare list without one."""
     if not shape.records_path:
         return records
     body: dict[str, Any] = {}
@@ -222,14 +224,19 @@ def key_token(shape: ApiShape, record: dict) -> str:
 
 def order_records(shape: ApiShape, records: list[dict]) -> list[dict]:
     """Order by (incremental_field, primary key) as the shape says; "unknown" is a stable shuffle by key hash."""
+
     def sort_key(record: dict) -> tuple:
-        return (_value_key(record.get(shape.incremental_field)),
-                tuple(_value_key(v) for v in primary_key_of(shape, record)))
+        return (
+            _value_key(record.get(shape.incremental_field)),
+            tuple(_value_key(v) for v in primary_key_of(shape, record)),
+        )
 
     if shape.order == "unknown":
+
         def hash_key(record: dict) -> str:
             text = json.dumps(list(primary_key_of(shape, record)), default=str)
             return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
         return sorted(records, key=hash_key)
     return sorted(records, key=sort_key, reverse=shape.order == "descending")
 
@@ -276,8 +283,15 @@ def apply_filter(shape: ApiShape, records: list[dict], query: dict[str, list[str
         return records, False
     match = regex.fullmatch(query[name][0])
     if match is None:
-        raise HttpError(400, {"error": {"code": "BAD_REQUEST",
-                                        "message": f"{name}: expected {shape.incremental_filter.split('=', 1)[1]}"}})
+        raise HttpError(
+            400,
+            {
+                "error": {
+                    "code": "BAD_REQUEST",
+                    "message": f"{name}: expected {shape.incremental_filter.split('=', 1)[1]}",
+                }
+            },
+        )
     cursor = match.group("cursor")
     return [r for r in records if at_or_after(r.get(shape.incremental_field), cursor)], True
 
@@ -365,7 +379,7 @@ def paginate(shape: ApiShape, faults: Faults, records: list[dict], query: dict[s
     size = page_size(shape, query)
     total_pages = math.ceil(total / size)
     start = _page_start(shape, faults, records, query, size)
-    chunk = records[start:start + size]
+    chunk = records[start : start + size]
     has_more = start + size < total
     page = _Page(chunk, total, total_pages, has_more)
     if shape.pagination in ("cursor", "next_url", "link_header"):
@@ -383,8 +397,15 @@ def paginate(shape: ApiShape, faults: Faults, records: list[dict], query: dict[s
 class FakeRestApi:
     """A fake JSON REST API on 127.0.0.1 that serves `records` in the given shape, with optional auth and faults."""
 
-    def __init__(self, shape: ApiShape, auth: Auth | None = None, faults: Faults | None = None,
-                 records: list[dict] | None = None, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        shape: ApiShape,
+        auth: Auth | None = None,
+        faults: Faults | None = None,
+        records: list[dict] | None = None,
+        *,
+        port: int = 0,
+    ) -> None:
         self.shape = shape
         self.auth = auth or Auth()
         self.faults = faults or Faults()
@@ -415,8 +436,9 @@ class FakeRestApi:
         self._server = server
         self.base_url = f"http://{HOST}:{server.server_address[1]}"
         # a short poll interval makes stop() quick, which matters when a test suite starts many servers
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-rest-api", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-rest-api", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -697,8 +719,9 @@ class _Handler(BaseHTTPRequestHandler):
         api._register(log, split.query)  # before sending, so a client that got its answer sees its request logged
         self._send(status, payload, headers)
 
-    def _route(self, api: FakeRestApi, path: str, query: dict[str, list[str]],
-               body: str) -> tuple[int, Any, dict[str, str]]:
+    def _route(
+        self, api: FakeRestApi, path: str, query: dict[str, list[str]], body: str
+    ) -> tuple[int, Any, dict[str, str]]:
         """The answer for one request as (status, body, headers)."""
         if api.auth.method == "oauth2" and path == api.auth.token_path:
             if self.command != "POST":
@@ -844,10 +867,14 @@ def openfda_shape() -> ApiShape:
 def sample_records(count: int) -> list[dict]:
     """Plain records for the default ApiShape (id, updated_at, name), for quick manual runs."""
     base = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-    return [{"id": i + 1,
-             "updated_at": (base + datetime.timedelta(minutes=i // 2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "name": f"item {i + 1}"}
-            for i in range(count)]
+    return [
+        {
+            "id": i + 1,
+            "updated_at": (base + datetime.timedelta(minutes=i // 2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "name": f"item {i + 1}",
+        }
+        for i in range(count)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------- command line
