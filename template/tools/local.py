@@ -8,6 +8,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,8 @@ WAREHOUSE = FILES / "warehouse.db"
 STATE = FILES / "state.json"
 TEST_REPORT = FILES / "test_report.json"
 # The configuration `fivetran debug` and `fivetran deploy` read: configuration.json with local values and secrets.
-EFFECTIVE_CONFIGURATION = FILES / "configuration.effective.json"
+# It exists only while a command runs, so secrets from the environment do not stay on disk.
+EFFECTIVE_CONFIGURATION = FILES / ".configuration.effective.json"
 LOCAL_CONFIGURATION = PROJECT / "configuration.local.json"
 ENV_PREFIX = "CONNECTOR_"
 SKIPPED_DIRS = {".git", ".venv", "venv", "files", "__pycache__", ".ruff_cache", ".pytest_cache", "node_modules"}
@@ -127,11 +130,17 @@ def effective_configuration() -> dict[str, str]:
     return configuration
 
 
-def write_effective_configuration(configuration: dict[str, str]) -> Path:
+@contextmanager
+def effective_configuration_file(configuration: dict[str, str]) -> Iterator[Path]:
+    """The merged configuration as a file readable only by its owner, removed when the block ends."""
     FILES.mkdir(exist_ok=True)
-    EFFECTIVE_CONFIGURATION.write_text(json.dumps(configuration, indent=2), encoding="utf-8")
-    EFFECTIVE_CONFIGURATION.chmod(0o600)  # it holds secrets
-    return EFFECTIVE_CONFIGURATION
+    EFFECTIVE_CONFIGURATION.touch(mode=0o600)
+    EFFECTIVE_CONFIGURATION.chmod(0o600)
+    try:
+        EFFECTIVE_CONFIGURATION.write_text(json.dumps(configuration, indent=2), encoding="utf-8")
+        yield EFFECTIVE_CONFIGURATION
+    finally:
+        EFFECTIVE_CONFIGURATION.unlink(missing_ok=True)
 
 
 def run_sync(label: str) -> str:
