@@ -1,0 +1,218 @@
+"""`invoke deploy`, `invoke status` and `invoke start` of a generated project, against a local fake of the Fivetran
+REST API, with the real `fivetran deploy` CLI pointed at it through an isolated HOME.
+
+Every test checks what the fake received and that no secret (the source's token, the Fivetran API secret) reached
+the output or any file the project holds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.harness import render, tool_environment
+from tests.servers.fivetran_api import FakeFivetranApi, sdk_home
+from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, sample_records
+
+SOURCE_TOKEN = "source-token-7f3a9c"
+API_KEY, API_SECRET = "fivetran-key", "fivetran-secret-51d2"
+SHAPE = ApiShape(path="/v1/items", records_path="data")
+
+
+def invoke(project: Path, environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def tested_project(template, tmp_path_factory):
+    """A bearer-token connector whose `invoke test` passed against a local API that stays up for the module."""
+    answers = {
+        "source_name": "Items API",
+        "base_url": "http://127.0.0.1:9",
+        "endpoint_path": SHAPE.path,
+        "table_name": "items",
+        "records_path": "data",
+        "primary_key": "id",
+        "incremental_field": "updated_at",
+        "incremental_filter": "",
+        "auth_method": "bearer",
+        "page_size": 10,
+        "offset_param": "skip",
+    }
+    root = tmp_path_factory.mktemp("deploy")
+    project = render(template, root / "items_api", answers)
+    with FakeRestApi(SHAPE, auth=Auth(method="bearer", secret=SOURCE_TOKEN), records=sample_records(25)) as source:
+        environment = {
+            **tool_environment(root / "home"),
+            "CONNECTOR_BASE_URL": source.base_url,
+            "CONNECTOR_BEARER_TOKEN": SOURCE_TOKEN,
+        }
+        result = invoke(project, environment, "test")
+        assert result.returncode == 0, result.stdout[-3000:]
+        yield project, environment
+
+
+@pytest.fixture
+def project(tested_project, tmp_path):
+    source, _ = tested_project
+    copy = tmp_path / "items_api"
+    shutil.copytree(source, copy)
+    return copy
+
+
+def deploy_environment(tested_project, tmp_path, fivetran: FakeFivetranApi, **overrides: str) -> dict[str, str]:
+    _, environment = tested_project
+    home = tmp_path / "fivetran_home"
+    environment = {**tool_environment(home), **{k: v for k, v in environment.items() if k.startswith("CONNECTOR_")}}
+    sdk_home(home, fivetran.base_url)
+    environment.update(
+        FIVETRAN_API_KEY=API_KEY,
+        FIVETRAN_API_SECRET=API_SECRET,
+        NO_PROXY="127.0.0.1,localhost",
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+    )
+    environment.pop("CI", None)
+    environment.update(overrides)
+    return environment
+
+
+def assert_no_secret_leaked(project: Path, result: subprocess.CompletedProcess) -> None:
+    for secret in (SOURCE_TOKEN, API_SECRET):
+        assert secret not in result.stdout and secret not in result.stderr
+        for path in project.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), f"{secret} written to {path}"
+
+
+def test_first_deploy_creates_the_connection_and_records_it(project, tested_project, tmp_path):
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
+        result = invoke(project, deploy_environment(tested_project, tmp_path, fivetran), "deploy", "--yes")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        created = fivetran.requests_to("POST", "/v1/connectors")
+        assert len(created) == 1
+        body = created[0].json
+        assert body["group_id"] == "group_1" and body["config"]["schema"] == "items_api"
+        secrets = {item["key"]: item["value"] for item in body["config"]["secrets_list"]}
+        assert secrets["bearer_token"] == SOURCE_TOKEN  # the real secret went to Fivetran, and only there
+        package = zipfile.ZipFile(io.BytesIO(next(iter(fivetran.packages.values())))).namelist()
+        assert "connector.py" in package and "tasks.py" not in package
+        assert not any(name.startswith(("tests/", "tools/")) for name in package)
+        assert not fivetran.errors
+    record = json.loads((project / ".deployment.json").read_text())
+    assert record["connection_id"] == "conn_1" and record["destination"] == "my_warehouse"
+    assert "https://fivetran.com/dashboard/connections/conn_1/status" in result.stdout
+    assert "Deployment summary" in result.stdout and "items: 25" in result.stdout
+    assert "--api-key ***" in result.stdout
+    assert_no_secret_leaked(project, result)
+
+
+def test_redeploy_updates_the_same_connection(project, tested_project, tmp_path):
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
+        environment = deploy_environment(tested_project, tmp_path, fivetran)
+        assert invoke(project, environment, "deploy", "--yes").returncode == 0
+        result = invoke(project, environment, "deploy", "--yes")
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert len(fivetran.requests_to("POST", "/v1/connectors")) == 1
+        updates = fivetran.requests_to("PATCH", "/v1/connectors/conn_1")
+        assert len(updates) == 1 and updates[0].json["config"]["package_id"] == "pkg_2"
+    assert json.loads((project / ".deployment.json").read_text())["connection_id"] == "conn_1"
+    assert_no_secret_leaked(project, result)
+
+
+@pytest.mark.parametrize(
+    ("fake", "overrides", "explanation"),
+    [
+        ({}, {"FIVETRAN_API_SECRET": "wrong-secret"}, "Fivetran rejected the API key"),
+        ({"groups": {"analytics": "group_9"}}, {}, "There is no destination named 'my_warehouse'"),
+        ({"setup_tests_fail": True}, {}, "its setup tests failed"),
+        ({"reject_configuration": "bearer_token is malformed"}, {}, "Fivetran rejected the configuration"),
+    ],
+    ids=["bad_api_key", "unknown_destination", "setup_tests_fail", "configuration_rejected"],
+)
+def test_known_failures_are_explained(fake, overrides, explanation, project, tested_project, tmp_path):
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET, **fake) as fivetran:
+        result = invoke(project, deploy_environment(tested_project, tmp_path, fivetran, **overrides), "deploy", "--yes")
+    assert result.returncode != 0
+    assert explanation in result.stderr
+    assert not (project / ".deployment.json").exists()
+    assert_no_secret_leaked(project, result)
+
+
+def test_status_and_start(project, tested_project, tmp_path):
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
+        environment = deploy_environment(tested_project, tmp_path, fivetran)
+        assert invoke(project, environment, "deploy", "--yes").returncode == 0
+        fivetran.set_status("conn_1", sync_state="syncing", succeeded_at="2026-11-25T10:00:00Z")
+        status = invoke(project, environment, "status")
+        assert status.returncode == 0, status.stderr
+        assert "syncing" in status.stdout and "2026-11-25T10:00:00Z" in status.stdout
+        started = invoke(project, environment, "start", "--yes")
+        assert started.returncode == 0, started.stderr
+        assert [r.json for r in fivetran.requests_to("PATCH", "/v1/connections/conn_1")] == [{"paused": False}]
+        assert len(fivetran.requests_to("POST", "/v1/connections/conn_1/sync")) == 1
+        assert fivetran.connections["conn_1"]["paused"] is False
+
+
+def test_start_asks_for_confirmation(project, tested_project, tmp_path):
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
+        environment = deploy_environment(tested_project, tmp_path, fivetran)
+        assert invoke(project, environment, "deploy", "--yes").returncode == 0
+        refused = subprocess.run(
+            [sys.executable, "-m", "invoke", "start"],
+            cwd=project,
+            env=environment,
+            input="n\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode != 0 and "Not started." in refused.stderr
+        assert not fivetran.requests_to("POST", "/v1/connections/conn_1/sync")
+
+
+@pytest.mark.parametrize(
+    "case", ["placeholder_left", "no_local_test", "conflict_markers", "code_changed", "no_api_key"]
+)
+def test_preflight_refuses_and_sends_nothing(case, project, tested_project, tmp_path):
+    overrides: dict[str, str] = {}
+    expected = {
+        "placeholder_left": "set CONNECTOR_BEARER_TOKEN",
+        "no_local_test": "No local test yet: run `invoke test`",
+        "conflict_markers": "hooks.py:",
+        "code_changed": "changed since the last `invoke test`",
+        "no_api_key": "No Fivetran API key",
+    }[case]
+    if case == "no_local_test":
+        (project / "files" / "test_report.json").unlink()
+    elif case == "conflict_markers":
+        hooks = project / "hooks.py"
+        hooks.write_text(hooks.read_text() + "<<<<<<< before updating\n=======\n>>>>>>> after updating\n")
+    elif case == "code_changed":
+        connector = project / "connector.py"
+        connector.write_text(connector.read_text() + "\n# an edit after the local test\n")
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
+        environment = deploy_environment(tested_project, tmp_path, fivetran, **overrides)
+        if case == "placeholder_left":
+            environment.pop("CONNECTOR_BEARER_TOKEN")
+        if case == "no_api_key":
+            environment.pop("FIVETRAN_API_KEY")
+            environment.pop("FIVETRAN_API_SECRET")
+        result = invoke(project, environment, "deploy", "--yes")
+        assert fivetran.requests == []
+    assert result.returncode != 0
+    assert "Not deploying yet" in result.stderr and expected in result.stderr
