@@ -216,3 +216,20 @@ def test_preflight_refuses_and_sends_nothing(case, project, tested_project, tmp_
         assert fivetran.requests == []
     assert result.returncode != 0
     assert "Not deploying yet" in result.stderr and expected in result.stderr
+
+
+def test_deploy_asks_for_confirmation(project, tested_project, tmp_path):
+    with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
+        environment = deploy_environment(tested_project, tmp_path, fivetran)
+        refused = subprocess.run(
+            [sys.executable, "-m", "invoke", "deploy"],
+            cwd=project,
+            env=environment,
+            input="n\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode != 0 and "Deployment cancelled." in refused.stderr
+        assert "Deploying items_api to the Fivetran destination my_warehouse" in refused.stdout
+        assert fivetran.requests == []
