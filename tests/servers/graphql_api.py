@@ -153,6 +153,7 @@ def _basic_credentials(authorization: str) -> tuple[str, str] | None:
 
 
 def _unauthorized(message: str) -> HttpError:
+    """A 401 that GitHub-style clients (top-level `message`) and GraphQL-style clients (`errors`) can both read."""
     return HttpError(
         401, {"message": message, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
     )
