@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Fivetran's naming (`updatedAt` -> `updated_at`), from the one implementation the generated projects carry.
+column_name = runpy.run_path(str(REPO / "template" / "tools" / "naming.py"))["column_name"]
 
 
 def snapshot_template(destination: Path) -> Path:
@@ -131,9 +134,12 @@ def same_value(expected: Any, actual: Any) -> bool:
 def assert_table_matches(project: Path, table: str, source: list[dict], primary_key: tuple[str, ...]) -> None:
     """The table holds exactly the source's records: same count, same keys, same values in every column."""
     rows = warehouse_rows(project, table)
-    by_key = {tuple(str(row[key]) for key in primary_key): row for row in rows}
+    by_key = {tuple(str(row[column_name(key)]) for key in primary_key): row for row in rows}
     assert len(rows) == len(by_key), f"{table}: duplicate primary keys in the warehouse"
-    expected = {tuple(str(record[key]) for key in primary_key): flatten(record) for record in source}
+    expected = {
+        tuple(str(record[key]) for key in primary_key): {column_name(k): v for k, v in flatten(record).items()}
+        for record in source
+    }
     assert sorted(by_key) == sorted(expected), f"{table}: keys differ from the source"
     for key, record in expected.items():
         row = by_key[key]

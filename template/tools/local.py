@@ -176,13 +176,16 @@ def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
 
 
 def cursor_fields() -> dict[str, str]:
-    """Each table's cursor field, for connectors that declare one per table in endpoints.py."""
+    """Each table's cursor field, from the endpoints (REST) or queries (GraphQL) the connector reads."""
     sys.path.insert(0, str(PROJECT))
     try:
-        from endpoints import ENDPOINTS
+        from endpoints import ENDPOINTS as streams
     except ImportError:
-        return {}
-    return {endpoint.table: endpoint.incremental_field for endpoint in ENDPOINTS}
+        try:
+            from graphql_queries import QUERIES as streams
+        except ImportError:
+            return {}
+    return {stream.table: stream.incremental_field for stream in streams}
 
 
 def read_state() -> dict:

@@ -1,0 +1,130 @@
+"""Generated GraphQL connectors sync from a local GraphQL API (graphql-core) into DuckDB with the real
+`fivetran debug`, exactly, and a second sync after changes reflects them with nothing lost or repeated. Errors in
+the response (including partial data) stop the sync with the API's message; bad queries are refused at copy time."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.harness import BIN, SyncFailed, assert_table_matches, fivetran_debug, read_state, render
+from tests.servers.graphql_api import FakeGraphQLApi, GraphQLFaults, sample_issues
+from tests.servers.rest_api import Auth
+
+RELAY_NODES = """query Issues($first: Int!, $after: String, $since: String) {
+  issues(first: $first, after: $after, since: $since) {
+    nodes { id number title updatedAt score labels author { login profile { country } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+RELAY_EDGES = """query Issues($first: Int!, $after: String, $since: String) {
+  issues(first: $first, after: $after, since: $since) {
+    edges { node { id number title updatedAt score labels author { login profile { country } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+OFFSET = """query Issues($limit: Int!, $offset: Int!, $since: String) {
+  issuePage(limit: $limit, offset: $offset, since: $since) {
+    items { id number title updatedAt score labels author { login profile { country } } }
+    total
+  }
+}"""
+
+
+@dataclass
+class Scenario:
+    answers: dict
+    auth: Auth = field(default_factory=Auth)
+    faults: GraphQLFaults = field(default_factory=GraphQLFaults)
+
+
+def answers(query: str, records_path: str, **extra) -> dict:
+    pagination = "offset" if "$offset" in query else "relay"
+    return {"source_type": "graphql", "source_name": "Issues API", "graphql_url": "http://127.0.0.1:9/graphql",
+            "graphql_query": query, "graphql_pagination": pagination, "records_path": records_path,
+            "table_name": "issues", "primary_key": "id", "incremental_field": "updatedAt",
+            "incremental_variable": "since", "page_size": 10, **extra}
+
+
+SCENARIOS = {
+    "relay_nodes_capped_pages_bearer": Scenario(
+        answers(RELAY_NODES, "issues.nodes", auth_method="bearer"), auth=Auth(method="bearer")
+    ),
+    "relay_edges_api_key_rate_limited": Scenario(
+        answers(RELAY_EDGES, "issues.edges", auth_method="api_key", api_key_location="header",
+                api_key_name="X-Api-Key"),
+        auth=Auth(method="api_key_header", name="X-Api-Key"),
+        faults=GraphQLFaults(graphql_rate_limit_first=1, rate_limit_every=4, retry_after="0.05"),
+    ),
+    "offset_oauth2_tokens_expire": Scenario(
+        answers(OFFSET, "issuePage.items", auth_method="oauth2_client_credentials"),
+        auth=Auth(method="oauth2", expire_tokens_after_requests=3),
+    ),
+}
+
+
+def configuration_for(scenario: Scenario, server: FakeGraphQLApi) -> dict[str, str]:
+    auth = scenario.auth
+    configuration = {"graphql_url": server.url, "page_size": "10", "start_date": ""}
+    configuration.update(
+        {
+            "api_key_header": {"api_key": auth.secret},
+            "bearer": {"bearer_token": auth.secret},
+            "oauth2": {"client_id": auth.client_id, "client_secret": auth.client_secret,
+                       "token_url": server.base_url + auth.token_path},
+        }.get(auth.method, {})
+    )
+    return configuration
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_two_syncs_hold_exactly_what_the_api_holds(name, template, tool_env, tmp_path):
+    scenario = SCENARIOS[name]
+    project = render(template, tmp_path / "project", scenario.answers)
+    with FakeGraphQLApi(sample_issues(45), auth=scenario.auth, faults=scenario.faults, max_page_size=7) as server:
+        configuration = configuration_for(scenario, server)
+        output = fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "issues", server.records(), ("id",))
+        first_requests = server.graphql_requests
+
+        changed = dict(server.records()[4], title="changed", updatedAt="2030-01-02T00:00:00Z")
+        server.upsert(changed)
+        server.upsert(dict(server.records()[0], id="I_9000", updatedAt="2030-01-01T00:00:00Z"))
+        output += fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "issues", server.records(), ("id",))
+        assert read_state(project)["issues"]["cursor"] == "2030-01-02T00:00:00Z"
+        assert server.graphql_requests - first_requests < first_requests  # the second sync asked only for changes
+        assert not server.errors
+    if scenario.auth.method != "none":
+        assert scenario.auth.secret not in output and scenario.auth.client_secret not in output
+
+
+@pytest.mark.parametrize(
+    ("faults", "query", "message"),
+    [
+        (GraphQLFaults(partial_error_on_id="I_0003"), RELAY_NODES, "the GraphQL API answered with errors"),
+        (GraphQLFaults(repeat_cursor=True), RELAY_NODES, "came a second time"),
+        (GraphQLFaults(), RELAY_NODES.replace("score", "scor"), "Cannot query field 'scor'"),
+    ],
+    ids=["partial_data_refused", "repeating_cursor", "unknown_field"],
+)
+def test_errors_stop_the_sync_with_the_apis_message(faults, query, message, template, tool_env, tmp_path):
+    project = render(template, tmp_path / "project", answers(query, "issues.nodes"))
+    with FakeGraphQLApi(sample_issues(12), faults=faults, max_page_size=5) as server:
+        with pytest.raises(SyncFailed) as failure:
+            fivetran_debug(project, configuration_for(Scenario({}), server), tool_env)
+    assert message in failure.value.output
+
+
+def test_a_query_that_does_not_parse_is_refused_at_copy_time(template, tmp_path):
+    destination = tmp_path / "project"
+    broken = RELAY_NODES.replace("pageInfo {", "pageInfo {{")
+    broken = broken + "}"  # braces balance, so only graphql-core can tell
+    command = [str(BIN / "copier"), "copy", "--trust", "--defaults", "--quiet", "--data", "source_type=graphql",
+               "--data", f"graphql_query={broken}", str(template), str(destination)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "graphql_query (issues): not valid GraphQL" in result.stderr
+    assert not destination.exists()
