@@ -45,8 +45,10 @@ DIAGNOSES: list[tuple[str, str, str]] = [
     (
         r"HTTP 404|not found:|ConnectionError|failed after \d+ attempts",
         "URL",
-        "check base_url and the endpoint paths in endpoints.py",
+        "check the URL in the configuration (base_url or graphql_url) and the paths the connector requests",
     ),
+    (r"answered with errors", "GraphQL errors", "read the API's messages above; fix the query in graphql_queries.py"),
+    (r"no pageInfo", "GraphQL paging", "add pageInfo { hasNextPage endCursor } to the query or fix page_info_path"),
     (r"records_path", "records path", "compare records_path with a real response of the API"),
     (r"not JSON", "response format", "the API answered with something other than JSON: check the URL and credentials"),
     (
