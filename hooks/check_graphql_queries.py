@@ -27,7 +27,9 @@ def main(project: Path) -> int:
         try:
             document = graphql.parse(query.text)
         except graphql.GraphQLError as error:
-            print(f"graphql_query ({query.table}): not valid GraphQL: {error.message} {error.locations}", file=sys.stderr)
+            print(
+                f"graphql_query ({query.table}): not valid GraphQL: {error.message} {error.locations}", file=sys.stderr
+            )
             return 1
         operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
         if len(operations) != 1 or operations[0].operation != graphql.OperationType.QUERY:

@@ -12,8 +12,14 @@ GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
 def invoke(project, environment, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=project, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_update_names_the_newer_release(template, tool_env, tmp_path):

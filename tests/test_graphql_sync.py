@@ -42,10 +42,20 @@ class Scenario:
 
 def answers(query: str, records_path: str, **extra) -> dict:
     pagination = "offset" if "$offset" in query else "relay"
-    return {"source_type": "graphql", "source_name": "Issues API", "graphql_url": "http://127.0.0.1:9/graphql",
-            "graphql_query": query, "graphql_pagination": pagination, "records_path": records_path,
-            "table_name": "issues", "primary_key": "id", "incremental_field": "updatedAt",
-            "incremental_variable": "since", "page_size": 10, **extra}
+    return {
+        "source_type": "graphql",
+        "source_name": "Issues API",
+        "graphql_url": "http://127.0.0.1:9/graphql",
+        "graphql_query": query,
+        "graphql_pagination": pagination,
+        "records_path": records_path,
+        "table_name": "issues",
+        "primary_key": "id",
+        "incremental_field": "updatedAt",
+        "incremental_variable": "since",
+        "page_size": 10,
+        **extra,
+    }
 
 
 SCENARIOS = {
@@ -53,8 +63,9 @@ SCENARIOS = {
         answers(RELAY_NODES, "issues.nodes", auth_method="bearer"), auth=Auth(method="bearer")
     ),
     "relay_edges_api_key_rate_limited": Scenario(
-        answers(RELAY_EDGES, "issues.edges", auth_method="api_key", api_key_location="header",
-                api_key_name="X-Api-Key"),
+        answers(
+            RELAY_EDGES, "issues.edges", auth_method="api_key", api_key_location="header", api_key_name="X-Api-Key"
+        ),
         auth=Auth(method="api_key_header", name="X-Api-Key"),
         faults=GraphQLFaults(graphql_rate_limit_first=1, rate_limit_every=4, retry_after="0.05"),
     ),
@@ -72,8 +83,11 @@ def configuration_for(scenario: Scenario, server: FakeGraphQLApi) -> dict[str, s
         {
             "api_key_header": {"api_key": auth.secret},
             "bearer": {"bearer_token": auth.secret},
-            "oauth2": {"client_id": auth.client_id, "client_secret": auth.client_secret,
-                       "token_url": server.base_url + auth.token_path},
+            "oauth2": {
+                "client_id": auth.client_id,
+                "client_secret": auth.client_secret,
+                "token_url": server.base_url + auth.token_path,
+            },
         }.get(auth.method, {})
     )
     return configuration
@@ -122,8 +136,19 @@ def test_a_query_that_does_not_parse_is_refused_at_copy_time(template, tmp_path)
     destination = tmp_path / "project"
     broken = RELAY_NODES.replace("pageInfo {", "pageInfo {{")
     broken = broken + "}"  # braces balance, so only graphql-core can tell
-    command = [str(BIN / "copier"), "copy", "--trust", "--defaults", "--quiet", "--data", "source_type=graphql",
-               "--data", f"graphql_query={broken}", str(template), str(destination)]
+    command = [
+        str(BIN / "copier"),
+        "copy",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "--data",
+        "source_type=graphql",
+        "--data",
+        f"graphql_query={broken}",
+        str(template),
+        str(destination),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "graphql_query (issues): not valid GraphQL" in result.stderr

@@ -22,7 +22,10 @@ OTHER_API = {
     "incremental_filter": "updated_since={cursor}",
 }
 RELAY_QUERY = """query Issues($first: Int!, $after: String, $since: String) {
-  issues(first: $first, after: $after, since: $since) { edges { node { id updatedAt title } } pageInfo { hasNextPage endCursor } }
+  issues(first: $first, after: $after, since: $since) {
+    edges { node { id updatedAt title } }
+    pageInfo { hasNextPage endCursor }
+  }
 }"""
 OFFSET_QUERY = """query Items($limit: Int!, $offset: Int!, $since: String) {
   issuePage(limit: $limit, offset: $offset, since: $since) { items { id updatedAt title score } total }
@@ -61,19 +64,33 @@ VARIANTS: dict[str, dict] = {
     },
     "graphql_defaults": {"source_type": "graphql"},
     "graphql_relay_edges_bearer": {
-        **GRAPHQL, "graphql_query": RELAY_QUERY, "records_path": "issues.edges", "auth_method": "bearer"
+        **GRAPHQL,
+        "graphql_query": RELAY_QUERY,
+        "records_path": "issues.edges",
+        "auth_method": "bearer",
     },
     "graphql_offset_api_key": {
-        **GRAPHQL, "graphql_query": OFFSET_QUERY, "graphql_pagination": "offset", "records_path": "issuePage.items",
-        "auth_method": "api_key", "api_key_location": "query",
+        **GRAPHQL,
+        "graphql_query": OFFSET_QUERY,
+        "graphql_pagination": "offset",
+        "records_path": "issuePage.items",
+        "auth_method": "api_key",
+        "api_key_location": "query",
     },
     "graphql_no_pagination_full_sync_basic": {
-        **GRAPHQL, "graphql_query": "query { issuePage { items { id title } } }", "graphql_pagination": "none",
-        "records_path": "issuePage.items", "incremental_field": "", "auth_method": "basic",
+        **GRAPHQL,
+        "graphql_query": "query { issuePage { items { id title } } }",
+        "graphql_pagination": "none",
+        "records_path": "issuePage.items",
+        "incremental_field": "",
+        "auth_method": "basic",
     },
     "graphql_oauth2_objects_as_json": {
-        **GRAPHQL, "graphql_query": RELAY_QUERY, "records_path": "issues.edges",
-        "auth_method": "oauth2_client_credentials", "flatten_nested": False,
+        **GRAPHQL,
+        "graphql_query": RELAY_QUERY,
+        "records_path": "issues.edges",
+        "auth_method": "oauth2_client_credentials",
+        "flatten_nested": False,
     },
     "graphql_several_queries": {
         **GRAPHQL,
@@ -81,8 +98,12 @@ VARIANTS: dict[str, dict] = {
         "records_path": "issues.edges",
         "graphql_queries": [
             {"table": "issues", "query": RELAY_QUERY, "records_path": "issues.edges"},
-            {"table": "pull_requests", "query": RELAY_QUERY.replace("issues(", "pullRequests("),
-             "records_path": "pullRequests.edges", "incremental_field": "updatedAt"},
+            {
+                "table": "pull_requests",
+                "query": RELAY_QUERY.replace("issues(", "pullRequests("),
+                "records_path": "pullRequests.edges",
+                "incremental_field": "updatedAt",
+            },
         ],
     },
     "several_endpoints": {
