@@ -1,0 +1,119 @@
+"""`copier update` as a connector's owner meets it: a project copied at one release, edited and committed, then
+updated to a newer release of this template (a tagged clone with a template change). Template changes arrive, the
+owner's edits survive, and edits made only in owner-owned places cause no conflict."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+
+from tests.harness import snapshot_template
+
+GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+API_CLIENT = "template/{% if source_type in ['rest_api', 'graphql'] %}api_client.py{% endif %}.jinja"
+SOURCES = {
+    "rest_api": {},
+    "graphql": {"source_type": "graphql"},
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def release(template: Path, version: str) -> None:
+    git(template, "add", "-A")
+    git(template, "commit", "-q", "--allow-empty", "-m", f"release {version}")
+    git(template, "tag", version)
+
+
+def unresolved(project: Path) -> list[str]:
+    found = [str(path) for path in project.rglob("*.rej")]
+    for path in project.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            lines = path.read_text(errors="ignore").splitlines()
+            if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in lines):
+                found.append(str(path))
+    return found
+
+
+@pytest.fixture
+def template(tmp_path):
+    """This repository as a template with two releases: 1.0.0 as it is, 1.1.0 with an improvement."""
+    repo = snapshot_template(tmp_path / "template")
+    git(repo, "tag", "1.0.0")
+    api_client = repo / API_CLIENT
+    api_client.write_text(api_client.read_text().replace("MAX_ATTEMPTS = 5", "MAX_ATTEMPTS = 6"))
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(
+        readme.read_text().replace("\n## Tables\n", "\nA paragraph the template added in 1.1.0.\n\n## Tables\n", 1)
+    )
+    release(repo, "1.1.0")
+    return repo
+
+
+def copy_and_edit(template: Path, project: Path, answers: dict) -> None:
+    """Copy at 1.0.0, then the edits an owner typically makes, committed."""
+    copier.run_copy(str(template), str(project), data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="1.0.0")
+    git(project, "init", "-q", "-b", "main")
+    hooks = project / "hooks.py"
+    hooks.write_text(
+        hooks.read_text().replace("    return record\n", '    record.pop("internal_notes", None)\n    return record\n')
+    )
+    configuration = json.loads((project / "configuration.json").read_text())
+    configuration["page_size"] = "50"
+    (project / "configuration.json").write_text(json.dumps(configuration, indent=2) + "\n")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nOn call: data-platform.\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "owner edits")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_update_brings_template_changes_and_keeps_owner_edits(source, template, tmp_path):
+    project = tmp_path / "project"
+    copy_and_edit(template, project, SOURCES[source])
+
+    copier.run_update(str(project), defaults=True, unsafe=True, overwrite=True, quiet=True, vcs_ref="1.1.0")
+
+    assert unresolved(project) == []  # owner-owned edits only: no conflict at all
+    assert "MAX_ATTEMPTS = 6" in (project / "api_client.py").read_text()
+    readme = (project / "README.md").read_text()
+    assert "A paragraph the template added in 1.1.0." in readme and readme.endswith("On call: data-platform.\n")
+    assert 'record.pop("internal_notes", None)' in (project / "hooks.py").read_text()
+    assert json.loads((project / "configuration.json").read_text())["page_size"] == "50"
+    assert "_commit: 1.1.0" in (project / ".copier-answers.yml").read_text()
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_an_answer_changed_on_update_rerenders_what_depends_on_it(template, tmp_path):
+    project = tmp_path / "project"
+    copy_and_edit(template, project, {})
+
+    copier.run_update(
+        str(project),
+        data={"pagination": "cursor", "next_cursor_path": "meta.next"},
+        defaults=True,
+        unsafe=True,
+        overwrite=True,
+        quiet=True,
+        vcs_ref="1.1.0",
+    )
+
+    assert unresolved(project) == []
+    pagination = (project / "pagination.py").read_text()
+    assert 'CURSOR_PARAM = "cursor"' in pagination and "OFFSET_PARAM" not in pagination
+    assert 'record.pop("internal_notes", None)' in (project / "hooks.py").read_text()
+    assert "pagination: cursor" in (project / ".copier-answers.yml").read_text()
