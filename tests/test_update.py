@@ -98,22 +98,66 @@ def test_update_brings_template_changes_and_keeps_owner_edits(source, template, 
     assert tests.returncode == 0, tests.stdout[-3000:]
 
 
-def test_an_answer_changed_on_update_rerenders_what_depends_on_it(template, tmp_path):
+@pytest.mark.parametrize(
+    ("changed", "expected_file", "expected_text", "gone_text"),
+    [
+        (
+            {"pagination": "cursor", "next_cursor_path": "meta.next"},
+            "pagination.py",
+            'CURSOR_PARAM = "cursor"',
+            "OFFSET_PARAM",
+        ),
+        ({"auth_method": "bearer"}, "configuration.json", '"bearer_token": "<BEARER_TOKEN>"', "no-such-text"),
+    ],
+    ids=["pagination", "auth_method"],
+)
+def test_an_answer_changed_on_update_rerenders_what_depends_on_it(
+    changed, expected_file, expected_text, gone_text, template, tmp_path
+):
     project = tmp_path / "project"
     copy_and_edit(template, project, {})
 
     copier.run_update(
-        str(project),
-        data={"pagination": "cursor", "next_cursor_path": "meta.next"},
-        defaults=True,
-        unsafe=True,
-        overwrite=True,
-        quiet=True,
-        vcs_ref="1.1.0",
+        str(project), data=changed, defaults=True, unsafe=True, overwrite=True, quiet=True, vcs_ref="1.1.0"
     )
 
     assert unresolved(project) == []
-    pagination = (project / "pagination.py").read_text()
-    assert 'CURSOR_PARAM = "cursor"' in pagination and "OFFSET_PARAM" not in pagination
+    rendered = (project / expected_file).read_text()
+    assert expected_text in rendered and gone_text not in rendered
     assert 'record.pop("internal_notes", None)' in (project / "hooks.py").read_text()
-    assert "pagination: cursor" in (project / ".copier-answers.yml").read_text()
+    assert json.loads((project / "configuration.json").read_text())["page_size"] == "50"
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_a_migration_that_moves_a_file_carries_the_owners_content(template, tmp_path):
+    project = tmp_path / "project"
+    copy_and_edit(template, project, {})
+    deployment = project / "DEPLOYMENT.md"
+    deployment.write_text(deployment.read_text() + "\nOur change window: Tuesdays.\n")
+    git(project, "commit", "-qam", "owner note in DEPLOYMENT.md")
+
+    # Release 2.0.0 moves DEPLOYMENT.md into docs/ and declares the move, as copier.yml's comment asks.
+    (template / "template" / "docs").mkdir()
+    git(template, "mv", "template/DEPLOYMENT.md.jinja", "template/docs/DEPLOYMENT.md.jinja")
+    copier_yml = template / "copier.yml"
+    migration = (
+        '_migrations:\n  - version: "2.0.0"\n    when: "{{ _stage == \'after\' }}"\n'
+        '    command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrations/move_file.py",'
+        ' "DEPLOYMENT.md", "docs/DEPLOYMENT.md"]\n'
+    )
+    copier_yml.write_text(copier_yml.read_text().replace("_migrations: []\n", migration))
+    release(template, "2.0.0")
+
+    copier.run_update(str(project), defaults=True, unsafe=True, overwrite=True, quiet=True, vcs_ref="2.0.0")
+
+    assert not deployment.exists()
+    moved = (project / "docs" / "DEPLOYMENT.md").read_text()
+    assert "Our change window: Tuesdays." in moved and "## " in moved
+    assert unresolved(project) == []
