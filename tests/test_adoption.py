@@ -88,7 +88,11 @@ def test_adopting_keeps_the_owners_connector_and_tests_it(template, tool_env, tm
     assert result.returncode == 0, result.stderr
 
     assert (project / "connector.py").read_text() == HAND_WRITTEN
-    assert json.loads((project / "configuration.json").read_text()) == {"base_url": "https://items.example.com"}
+    # The owner's values stay; keys this template version reads are added next to them.
+    assert json.loads((project / "configuration.json").read_text()) == {
+        "base_url": "https://items.example.com",
+        "page_size": "100",
+    }
     assert (project / "tasks.py").exists() and (project / ".copier-answers.yml").exists()
     assert not (project / "tests" / "test_connector.py").exists()
 

@@ -7,7 +7,8 @@ committed version of the old path at the new path, so nothing they wrote is lost
     _migrations:
       - version: "2.0.0"
         when: "{{ _stage == 'after' }}"
-        command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrations/move_file.py", "old.py", "new.py"]
+        command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrations/move_file.py",
+                  "old.py", "new.py"]
 
 A release that moves a file must not also change its content (change it in the next release): the owner's version
 then already holds everything the template meant that file to hold. Copier runs migrations in the project; this is
