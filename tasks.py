@@ -61,7 +61,8 @@ def demo(c: Context) -> None:
 
     environment = tool_environment(BUILD / "home")
     server = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "servers" / "rest_api.py"), "--openfda", "--records", str(DEMO_RECORDS)],
+        [sys.executable, "-m", "tests.servers.rest_api", "--openfda", "--records", str(DEMO_RECORDS)],
+        cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -86,6 +86,21 @@ class SyncFailed(AssertionError):
         self.output = output
 
 
+def invoke(
+    project: Path, environment: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """An `invoke` task of a generated project, as its owner runs it; output captured for assertions."""
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=project,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def warehouse_rows(project: Path, table: str) -> list[dict[str, Any]]:
     with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
         cursor = connection.execute(f'SELECT * FROM tester."{table}"')

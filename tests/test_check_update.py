@@ -4,22 +4,12 @@ template's newest release tag, as a person sees it after the template moved on."
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import copier
 
+from tests.harness import invoke
+
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-
-
-def invoke(project, environment, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_check_update_names_the_newer_release(template, tool_env, tmp_path):

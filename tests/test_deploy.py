@@ -11,30 +11,18 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.harness import render, tool_environment
+from tests.harness import invoke, render, tool_environment
 from tests.servers.fivetran_api import FakeFivetranApi, sdk_home
 from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, sample_records
 
 SOURCE_TOKEN = "source-token-7f3a9c"
 API_KEY, API_SECRET = "fivetran-key", "fivetran-secret-51d2"
 SHAPE = ApiShape(path="/v1/items", records_path="data")
-
-
-def invoke(project: Path, environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -172,15 +160,7 @@ def test_start_asks_for_confirmation(project, tested_project, tmp_path):
     with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
         environment = deploy_environment(tested_project, tmp_path, fivetran)
         assert invoke(project, environment, "deploy", "--yes").returncode == 0
-        refused = subprocess.run(
-            [sys.executable, "-m", "invoke", "start"],
-            cwd=project,
-            env=environment,
-            input="n\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        refused = invoke(project, environment, "start", stdin="n\n")
         assert refused.returncode != 0 and "Not started." in refused.stderr
         assert not fivetran.requests_to("POST", "/v1/connections/conn_1/sync")
 
@@ -221,15 +201,7 @@ def test_preflight_refuses_and_sends_nothing(case, project, tested_project, tmp_
 def test_deploy_asks_for_confirmation(project, tested_project, tmp_path):
     with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
         environment = deploy_environment(tested_project, tmp_path, fivetran)
-        refused = subprocess.run(
-            [sys.executable, "-m", "invoke", "deploy"],
-            cwd=project,
-            env=environment,
-            input="n\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        refused = invoke(project, environment, "deploy", stdin="n\n")
         assert refused.returncode != 0 and "Deployment cancelled." in refused.stderr
         assert "Deploying items_api to the Fivetran destination my_warehouse" in refused.stdout
         assert fivetran.requests == []

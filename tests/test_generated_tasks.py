@@ -7,13 +7,8 @@ import json
 import subprocess
 import sys
 
-from tests.harness import REPO, render
+from tests.harness import REPO, invoke, render
 from tests.servers.rest_api import FakeRestApi, openfda_records, openfda_shape
-
-
-def invoke(project, environment, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "invoke", *args]
-    return subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True, timeout=600)
 
 
 def test_invoke_test_syncs_twice_and_reports(template, tool_env, tmp_path):

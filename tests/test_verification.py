@@ -5,14 +5,13 @@ reserved word as table, mixed case, digits) go through Fivetran's naming first."
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 
 import duckdb
 import pytest
 import sqlglot
 
-from tests.harness import fivetran_debug, render
+from tests.harness import fivetran_debug, invoke, render
 from tests.servers.rest_api import ApiShape, FakeRestApi
 
 DIALECTS = ("snowflake", "bigquery", "postgres", "redshift", "databricks")
@@ -30,17 +29,6 @@ def awkward_records(count: int) -> list[dict]:
         }
         for n in range(count)
     ]
-
-
-def invoke(project, environment, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -51,16 +51,16 @@ import datetime
 import json
 import re
 import socket
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from tests.servers.base import FakeHandler, FakeServer
 
 HOST = "127.0.0.1"
 SERVICE = "connector_sdk"
@@ -324,7 +324,7 @@ class FakeFivetranApi:
         self._lock = threading.RLock()
         self._counters = {"conn": 0, "pkg": 0}
         self._package_created: dict[str, str] = {}
-        self._sockets: set[socket.socket] = set()
+        self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -351,8 +351,8 @@ class FakeFivetranApi:
             return
         server.shutdown()
         with self._lock:
-            open_sockets = list(self._sockets)
-        for open_socket in open_sockets:
+            open_connections = list(self._connections)
+        for open_socket in open_connections:
             try:
                 open_socket.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -762,58 +762,15 @@ class FakeFivetranApi:
             self.requests.append(request)
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading server whose handler threads never keep the process alive and never print to stderr."""
-
-    daemon_threads = True
+class _Server(FakeServer):
     api: FakeFivetranApi
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up is normal; anything else is a bug in this fake and is kept in api.errors."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            self.api.errors.append(traceback.format_exc())
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     """Reads and records a request, lets FakeFivetranApi answer it, and writes JSON with Content-Length (keep-alive)."""
 
-    protocol_version = "HTTP/1.1"
     server_version = "FakeFivetranApi/1.0"
-    timeout = 60  # idle keep-alive connections give their thread back eventually
-    # headers and body are two writes; without TCP_NODELAY, Nagle plus delayed ACK adds ~40 ms per keep-alive request
-    disable_nagle_algorithm = True
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.api._lock:
-            self.server.api._sockets.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.api._lock:
-            self.server.api._sockets.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read FakeFivetranApi.requests instead of a log."""
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
 
     def _dispatch(self) -> None:
         """Record the request, answer it (a bug in the fake answers 500 and is kept in api.errors), send the answer."""

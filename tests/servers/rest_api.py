@@ -32,9 +32,10 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+
+from tests.servers.base import FakeHandler, FakeServer
 
 HOST = "127.0.0.1"
 
@@ -420,7 +421,7 @@ class FakeRestApi:
         self._duplicate_param_requests = 0
         self._tokens: dict[str, int] = {}  # token -> data requests served with it
         self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
         for record in records or []:
             self.upsert(record)
@@ -643,59 +644,15 @@ def _basic_credentials(authorization: str) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading server whose handler threads never keep the process alive and never print to stderr."""
-
-    daemon_threads = True
+class _Server(FakeServer):
     api: FakeRestApi
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up mid-answer are normal in fault tests; anything else is kept in api.errors."""
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, OSError):
-            self.api.errors.append(traceback.format_exc())
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     """Routes requests to the FakeRestApi; HTTP/1.1 with Content-Length on every answer, so keep-alive works."""
 
-    protocol_version = "HTTP/1.1"
     server_version = "FakeRestApi/1.0"
-    timeout = 60  # idle keep-alive connections give their thread back eventually
-    # headers and body are two writes; without TCP_NODELAY, Nagle plus delayed ACK adds ~40 ms per keep-alive request
-    disable_nagle_algorithm = True
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.api._lock:
-            self.server.api._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.api._lock:
-            self.server.api._connections.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `FakeRestApi.requests` instead of a log."""
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
 
     def _dispatch(self) -> None:
         """Log the request, compute the answer (errors as HttpError), and send it."""
