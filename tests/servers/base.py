@@ -6,10 +6,14 @@ stopping the server can close them); its handler implements `_dispatch()` for ev
 
 from __future__ import annotations
 
+import socket
 import sys
+import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
+
+HOST = "127.0.0.1"  # the only address a fake ever binds
 
 
 class FakeServer(ThreadingHTTPServer):
@@ -66,3 +70,59 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._dispatch()
+
+
+class ServedApi:
+    """Start and stop for a fake API object: serve `handler` on 127.0.0.1 in a daemon thread.
+
+    Subclasses set `handler` and `server_class`, and give instances `_port`, `_lock`, `_connections`, `_server`,
+    `_thread` and `base_url` in their `__init__`.
+    """
+
+    handler: type[FakeHandler]
+    server_class: type[FakeServer] = FakeServer
+    _port: int
+    _lock: threading.Lock
+    _connections: set[socket.socket]
+    _server: FakeServer | None
+    _thread: threading.Thread | None
+    base_url: str
+
+    def start(self) -> Self:
+        """Bind an ephemeral (or the given) port on 127.0.0.1 and serve; base_url becomes http://127.0.0.1:PORT."""
+        if self._server is not None:
+            return self
+        server = self.server_class((HOST, self._port), self.handler)
+        server.api = self
+        self._server = server
+        self.base_url = f"http://{HOST}:{server.server_address[1]}"
+        # a short poll interval makes stop() quick, which matters when a test suite starts many servers
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and cut open keep-alive connections, so a stopped server really answers nothing."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

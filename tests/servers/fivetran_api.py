@@ -57,12 +57,11 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.servers.base import FakeHandler, FakeServer
+from tests.servers.base import FakeHandler, FakeServer, ServedApi
 
-HOST = "127.0.0.1"
 SERVICE = "connector_sdk"
 DEFAULT_GROUPS = {"my_warehouse": "group_1"}
 DEFAULT_PYTHON_VERSION = "3.14"  # the SDK 3.0.0 default (constants.DEFAULT_PYTHON_VERSION)
@@ -288,7 +287,7 @@ _ROUTES: list[Route] = [
 ]
 
 
-class FakeFivetranApi:
+class FakeFivetranApi(ServedApi):
     """The parts of the Fivetran REST API that `fivetran deploy` and a project's status/start tasks use.
 
     State is plain dicts guarded by one lock: `connections` (id -> stored connection, with the raw config the CLI
@@ -329,44 +328,6 @@ class FakeFivetranApi:
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle
-
-    def start(self) -> Self:
-        """Bind an ephemeral port on 127.0.0.1 and serve in a daemon thread; base_url becomes http://127.0.0.1:PORT."""
-        if self._server is not None:
-            return self
-        server = _Server((HOST, self._port), _Handler)
-        server.api = self
-        self._server = server
-        self.base_url = f"http://{HOST}:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-fivetran-api", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and cut keep-alive connections, so a stopped fake really answers nothing."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        with self._lock:
-            open_connections = list(self._connections)
-        for open_socket in open_connections:
-            try:
-                open_socket.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- test set-up and inspection
 
@@ -840,3 +801,7 @@ class _Handler(FakeHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+FakeFivetranApi.handler = _Handler
+FakeFivetranApi.server_class = _Server

@@ -31,7 +31,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from graphql import (
@@ -44,8 +44,8 @@ from graphql import (
     validate,
 )
 
-from tests.servers.base import FakeHandler, FakeServer
-from tests.servers.rest_api import HOST, HTML_503, Auth, HttpError
+from tests.servers.base import FakeHandler, FakeServer, ServedApi
+from tests.servers.rest_api import HTML_503, Auth, HttpError
 
 SCHEMA_SDL = """
 type Query {
@@ -162,7 +162,7 @@ def _unauthorized(message: str) -> HttpError:
 # ---------------------------------------------------------------------------------------------------- the server
 
 
-class FakeGraphQLApi:
+class FakeGraphQLApi(ServedApi):
     """A fake GraphQL API on 127.0.0.1 serving issue records as a Relay connection and as offset pages.
 
     Auth follows tests.servers.rest_api: the same `Auth` settings, checked on every POST to `path`, with the OAuth2
@@ -208,45 +208,6 @@ class FakeGraphQLApi:
         return self.base_url + self.path
 
     # ---- lifecycle
-
-    def start(self) -> Self:
-        """Bind an ephemeral (or the given) port on 127.0.0.1 and serve in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server((HOST, self._port), _Handler)
-        server.api = self
-        self._server = server
-        self.base_url = f"http://{HOST}:{server.server_address[1]}"
-        # a short poll interval makes stop() quick, which matters when a test suite starts many servers
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-graphql-api", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and cut open keep-alive connections, so a stopped server really answers nothing."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- records and counters
 
@@ -581,6 +542,10 @@ def sample_issues(count: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------------- command line
+
+
+FakeGraphQLApi.handler = _Handler
+FakeGraphQLApi.server_class = _Server
 
 
 def main(argv: list[str] | None = None) -> int:

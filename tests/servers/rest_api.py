@@ -32,12 +32,10 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from tests.servers.base import FakeHandler, FakeServer
-
-HOST = "127.0.0.1"
+from tests.servers.base import FakeHandler, FakeServer, ServedApi
 
 HTML_503 = "<html><body>Service Unavailable</body></html>"
 HTML_ERROR = "<html><head><title>Error</title></head><body>Something broke</body></html>"
@@ -395,7 +393,7 @@ def paginate(shape: ApiShape, faults: Faults, records: list[dict], query: dict[s
 # ---------------------------------------------------------------------------------------------------- the server
 
 
-class FakeRestApi:
+class FakeRestApi(ServedApi):
     """A fake JSON REST API on 127.0.0.1 that serves `records` in the given shape, with optional auth and faults."""
 
     def __init__(
@@ -427,45 +425,6 @@ class FakeRestApi:
             self.upsert(record)
 
     # ---- lifecycle
-
-    def start(self) -> Self:
-        """Bind an ephemeral (or the given) port on 127.0.0.1 and serve in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server((HOST, self._port), _Handler)
-        server.api = self
-        self._server = server
-        self.base_url = f"http://{HOST}:{server.server_address[1]}"
-        # a short poll interval makes stop() quick, which matters when a test suite starts many servers
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-rest-api", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and cut open keep-alive connections, so a stopped server really answers nothing."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- records and counters
 
@@ -835,6 +794,10 @@ def sample_records(count: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------------- command line
+
+
+FakeRestApi.handler = _Handler
+FakeRestApi.server_class = _Server
 
 
 def main(argv: list[str] | None = None) -> int:
