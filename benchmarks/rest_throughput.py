@@ -38,6 +38,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # not resolved: a venv's python is a symlink, and its bin holds `fivetran`
+sys.path.insert(0, str(REPO))
+from tests.harness import flatten, tool_environment  # noqa: E402 - the same isolated CLI and checks as the tests
 
 DEFAULT_RECORDS = 100_000
 DEFAULT_PAGE_SIZE = 1000
@@ -268,46 +270,6 @@ def answers_table(project: Path) -> str:
 # ---------------------------------------------------------------------------------------------------- fivetran debug
 
 
-def tool_environment(home: Path) -> dict[str, str]:
-    """An isolated HOME for the CLI: telemetry off, update checks recently done, pipreqs offline, no way out."""
-    shim_dir = home / "bin"
-    shim_dir.mkdir(parents=True)
-    shim = shim_dir / "pipreqs"
-    # `fivetran debug` runs pipreqs, which asks PyPI about every import and retries for ~13 s when offline.
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pipreqs.pipreqs --use-local "$@"\n')
-    shim.chmod(0o755)
-    now = int(time.time())
-    sdk_dir = home / ".fivetran" / "connector_sdk"
-    sdk_dir.mkdir(parents=True)
-    (sdk_dir / "_config.json").write_text(json.dumps({"is_telemetry_enabled": False}))
-    (sdk_dir / "_last_version_check").write_text(str(now))  # the SDK asks PyPI at most every six hours
-    core_dir = home / ".fivetran" / "connector_sdk_core"
-    core_dir.mkdir(parents=True)
-    (core_dir / "_config.json").write_text(json.dumps({"lastVersionCheck": now}))
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("CONNECTOR_")
-        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    }
-    closed_port = "http://127.0.0.1:9"  # anything that would still try the network fails here, at once
-    environment.update(
-        HOME=str(home),
-        PATH=os.pathsep.join([str(shim_dir), str(BIN), os.environ.get("PATH", "")]),
-        DO_NOT_TRACK="1",
-        HTTP_PROXY=closed_port,
-        HTTPS_PROXY=closed_port,
-        ALL_PROXY=closed_port,
-        http_proxy=closed_port,
-        https_proxy=closed_port,
-        all_proxy=closed_port,
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        PYTHONUNBUFFERED="1",
-    )
-    return environment
-
-
 @dataclass
 class Run:
     label: str
@@ -394,18 +356,6 @@ def fivetran_debug(
 
 
 # ---------------------------------------------------------------------------------------------------- correctness
-
-
-def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The columns a source record should become: nested objects as parent_child, lists as they are."""
-    row: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}_{key}" if prefix else key
-        if isinstance(value, dict):
-            row.update(flatten(value, name))
-        else:
-            row[name] = value
-    return row
 
 
 def same_value(expected: Any, actual: Any) -> bool:

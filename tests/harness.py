@@ -9,6 +9,7 @@ import runpy
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -44,20 +45,42 @@ def render(template: Path, destination: Path, answers: dict[str, Any]) -> Path:
 
 
 def tool_environment(home: Path) -> dict[str, str]:
-    """Environment for the `fivetran` CLI: an isolated HOME with telemetry off, and an offline pipreqs."""
+    """An isolated HOME for the CLI: telemetry off, update checks recently done, pipreqs offline, no way out."""
     shim_dir = home / "bin"
     shim_dir.mkdir(parents=True, exist_ok=True)
     shim = shim_dir / "pipreqs"
-    # `fivetran debug` runs pipreqs, which asks PyPI about imports and retries for ~13 s without a network.
+    # `fivetran debug` runs pipreqs, which asks PyPI about every import and retries for ~13 s when offline.
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pipreqs.pipreqs --use-local "$@"\n')
     shim.chmod(0o755)
-    config_dir = home / ".fivetran" / "connector_sdk"
-    config_dir.mkdir(parents=True, exist_ok=True)
-    config_file = config_dir / "_config.json"
-    if not config_file.exists():
-        config_file.write_text(json.dumps({"is_telemetry_enabled": False}))
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONNECTOR_")}
-    environment.update(HOME=str(home), PATH=f"{shim_dir}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}")
+    now = int(time.time())
+    sdk_dir = home / ".fivetran" / "connector_sdk"
+    sdk_dir.mkdir(parents=True, exist_ok=True)
+    (sdk_dir / "_config.json").write_text(json.dumps({"is_telemetry_enabled": False}))
+    (sdk_dir / "_last_version_check").write_text(str(now))  # the SDK asks PyPI at most every six hours
+    core_dir = home / ".fivetran" / "connector_sdk_core"
+    core_dir.mkdir(parents=True, exist_ok=True)
+    (core_dir / "_config.json").write_text(json.dumps({"lastVersionCheck": now}))
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CONNECTOR_")
+        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    }
+    closed_port = "http://127.0.0.1:9"  # anything that would still try the network fails here, at once
+    environment.update(
+        HOME=str(home),
+        PATH=os.pathsep.join([str(shim_dir), str(BIN), os.environ.get("PATH", "")]),
+        DO_NOT_TRACK="1",
+        HTTP_PROXY=closed_port,
+        HTTPS_PROXY=closed_port,
+        ALL_PROXY=closed_port,
+        http_proxy=closed_port,
+        https_proxy=closed_port,
+        all_proxy=closed_port,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
     return environment
 
 
