@@ -45,7 +45,7 @@ from graphql import (
 )
 
 from tests.servers.base import FakeHandler, FakeServer, ServedApi
-from tests.servers.rest_api import HTML_503, Auth, HttpError
+from tests.servers.rest_api import HTML_503, Auth, CredentialChecks, HttpError
 
 SCHEMA_SDL = """
 type Query {
@@ -140,18 +140,6 @@ def _page_size(requested: int | None, maximum: int, name: str) -> int:
     return min(requested, maximum)
 
 
-def _basic_credentials(authorization: str) -> tuple[str, str] | None:
-    """(username, password) from an HTTP Basic Authorization header, or None."""
-    scheme, _, encoded = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return (user, password) if sep else None
-
-
 def _unauthorized(message: str) -> HttpError:
     """A 401 that GitHub-style clients (top-level `message`) and GraphQL-style clients (`errors`) can both read."""
     return HttpError(
@@ -162,7 +150,7 @@ def _unauthorized(message: str) -> HttpError:
 # ---------------------------------------------------------------------------------------------------- the server
 
 
-class FakeGraphQLApi(ServedApi):
+class FakeGraphQLApi(ServedApi, CredentialChecks):
     """A fake GraphQL API on 127.0.0.1 serving issue records as a Relay connection and as offset pages.
 
     Auth follows tests.servers.rest_api: the same `Auth` settings, checked on every POST to `path`, with the OAuth2
@@ -331,56 +319,8 @@ class FakeGraphQLApi(ServedApi):
         if number <= faults.fail_first + faults.graphql_rate_limit_first:
             raise HttpError(200, copy.deepcopy(RATE_LIMITED_BODY))
 
-    def _check_auth(self, headers: Any, query: dict[str, list[str]]) -> None:
-        """401 unless the request carries the configured credentials (the semantics of rest_api.FakeRestApi)."""
-        auth = self.auth
-        authorization = headers.get("Authorization", "")
-        if auth.method == "oauth2":
-            self._use_token(authorization)
-            return
-        accepted = {
-            "none": True,
-            "api_key_header": headers.get(auth.name) == auth.secret,
-            "api_key_query": query.get(auth.name, [None])[0] == auth.secret,
-            "bearer": authorization == f"Bearer {auth.secret}",
-            "basic": _basic_credentials(authorization) == (auth.username, auth.password),
-        }[auth.method]
-        if not accepted:
-            raise _unauthorized("Bad credentials")
-
-    def _use_token(self, authorization: str) -> None:
-        """Accept an issued bearer token until it has served `expire_tokens_after_requests` requests."""
-        scheme, _, token = authorization.partition(" ")
-        limit = self.auth.expire_tokens_after_requests
-        with self._lock:
-            if scheme.lower() != "bearer" or token not in self._tokens:
-                raise _unauthorized("Bad credentials")
-            if limit and self._tokens[token] >= limit:
-                raise _unauthorized("Token expired")
-            self._tokens[token] += 1
-
-    def _issue_token(self, form: dict[str, list[str]], authorization: str) -> dict[str, Any]:
-        """The client-credentials grant: credentials from the form body or HTTP basic auth."""
-        auth = self.auth
-        with self._lock:
-            self._token_requests += 1
-        if form.get("grant_type", [""])[0] != "client_credentials":
-            raise HttpError(400, {"error": "unsupported_grant_type"})
-        credentials = (form.get("client_id", [None])[0], form.get("client_secret", [None])[0])
-        if credentials == (None, None):
-            credentials = _basic_credentials(authorization) or (None, None)
-        if credentials != (auth.client_id, auth.client_secret):
-            raise HttpError(401, {"error": "invalid_client"})
-        scope = form.get("scope", [""])[0]
-        if auth.scope_required and auth.scope_required not in scope.split():
-            raise HttpError(400, {"error": "invalid_scope"})
-        with self._lock:
-            token = f"tok-{len(self._tokens) + 1}"
-            self._tokens[token] = 0
-        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": auth.expires_in}
-        if scope:
-            answer["scope"] = scope
-        return answer
+    def _denied(self, message: str) -> HttpError:
+        return _unauthorized(message)
 
     def _graphql(self, payload: Any) -> dict[str, Any]:
         """Parse, validate and execute one GraphQL request body; the answer body (always HTTP 200 from here).

@@ -393,7 +393,79 @@ def paginate(shape: ApiShape, faults: Faults, records: list[dict], query: dict[s
 # ---------------------------------------------------------------------------------------------------- the server
 
 
-class FakeRestApi(ServedApi):
+class CredentialChecks:
+    """The credentials a fake API accepts, by `Auth.method`, and its OAuth2 token endpoint; shared by the fakes.
+
+    The host class provides `auth`, `_lock`, `_tokens` (issued token -> requests served) and `_token_requests`.
+    """
+
+    auth: Auth
+    _lock: threading.Lock
+    _tokens: dict[str, int]
+    _token_requests: int
+
+    def _denied(self, message: str) -> HttpError:
+        """The 401 this API answers; a fake may shape its body the way its clients expect."""
+        return HttpError(401, {"message": message})
+
+    def _check_auth(self, headers: Any, query: dict[str, list[str]]) -> None:
+        """401 unless the data request carries the configured credentials; counts uses of OAuth2 tokens."""
+        auth = self.auth
+        denied = self._denied("invalid credentials")
+        authorization = headers.get("Authorization", "")
+        if auth.method == "none":
+            return
+        if auth.method == "api_key_header":
+            if headers.get(auth.name) != auth.secret:
+                raise denied
+        elif auth.method == "api_key_query":
+            if query.get(auth.name, [None])[0] != auth.secret:
+                raise denied
+        elif auth.method == "bearer":
+            if authorization != f"Bearer {auth.secret}":
+                raise denied
+        elif auth.method == "basic":
+            if _basic_credentials(authorization) != (auth.username, auth.password):
+                raise denied
+        elif auth.method == "oauth2":
+            self._use_token(authorization)
+
+    def _use_token(self, authorization: str) -> None:
+        """Accept an issued bearer token until it has served `expire_tokens_after_requests` data requests."""
+        scheme, _, token = authorization.partition(" ")
+        limit = self.auth.expire_tokens_after_requests
+        with self._lock:
+            if scheme.lower() != "bearer" or token not in self._tokens:
+                raise self._denied("invalid credentials")
+            if limit and self._tokens[token] >= limit:
+                raise self._denied("token expired")
+            self._tokens[token] += 1
+
+    def _issue_token(self, form: dict[str, list[str]], authorization: str) -> dict[str, Any]:
+        """The client-credentials grant: credentials from the form body or HTTP basic auth."""
+        auth = self.auth
+        with self._lock:
+            self._token_requests += 1
+        if form.get("grant_type", [""])[0] != "client_credentials":
+            raise HttpError(400, {"error": "unsupported_grant_type"})
+        credentials = (form.get("client_id", [None])[0], form.get("client_secret", [None])[0])
+        if credentials == (None, None):
+            credentials = _basic_credentials(authorization) or (None, None)
+        if credentials != (auth.client_id, auth.client_secret):
+            raise HttpError(401, {"error": "invalid_client"})
+        scope = form.get("scope", [""])[0]
+        if auth.scope_required and auth.scope_required not in scope.split():
+            raise HttpError(400, {"error": "invalid_scope"})
+        with self._lock:
+            token = f"tok-{len(self._tokens) + 1}"
+            self._tokens[token] = 0
+        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": auth.expires_in}
+        if scope:
+            answer["scope"] = scope
+        return answer
+
+
+class FakeRestApi(ServedApi, CredentialChecks):
     """A fake JSON REST API on 127.0.0.1 that serves `records` in the given shape, with optional auth and faults."""
 
     def __init__(
@@ -491,62 +563,6 @@ class FakeRestApi(ServedApi):
         if faults.rate_limit_every and number % faults.rate_limit_every == 0:
             raise HttpError(429, {"message": "rate limited"}, {"Retry-After": faults.retry_after})
         return None
-
-    def _check_auth(self, headers: Any, query: dict[str, list[str]]) -> None:
-        """401 unless the data request carries the configured credentials; counts uses of OAuth2 tokens."""
-        auth = self.auth
-        denied = HttpError(401, {"message": "invalid credentials"})
-        authorization = headers.get("Authorization", "")
-        if auth.method == "none":
-            return
-        if auth.method == "api_key_header":
-            if headers.get(auth.name) != auth.secret:
-                raise denied
-        elif auth.method == "api_key_query":
-            if query.get(auth.name, [None])[0] != auth.secret:
-                raise denied
-        elif auth.method == "bearer":
-            if authorization != f"Bearer {auth.secret}":
-                raise denied
-        elif auth.method == "basic":
-            if _basic_credentials(authorization) != (auth.username, auth.password):
-                raise denied
-        elif auth.method == "oauth2":
-            self._use_token(authorization)
-
-    def _use_token(self, authorization: str) -> None:
-        """Accept an issued bearer token until it has served `expire_tokens_after_requests` data requests."""
-        scheme, _, token = authorization.partition(" ")
-        limit = self.auth.expire_tokens_after_requests
-        with self._lock:
-            if scheme.lower() != "bearer" or token not in self._tokens:
-                raise HttpError(401, {"message": "invalid credentials"})
-            if limit and self._tokens[token] >= limit:
-                raise HttpError(401, {"message": "token expired"})
-            self._tokens[token] += 1
-
-    def _issue_token(self, form: dict[str, list[str]], authorization: str) -> dict[str, Any]:
-        """The client-credentials grant: credentials from the form body or HTTP basic auth."""
-        auth = self.auth
-        with self._lock:
-            self._token_requests += 1
-        if form.get("grant_type", [""])[0] != "client_credentials":
-            raise HttpError(400, {"error": "unsupported_grant_type"})
-        credentials = (form.get("client_id", [None])[0], form.get("client_secret", [None])[0])
-        if credentials == (None, None):
-            credentials = _basic_credentials(authorization) or (None, None)
-        if credentials != (auth.client_id, auth.client_secret):
-            raise HttpError(401, {"error": "invalid_client"})
-        scope = form.get("scope", [""])[0]
-        if auth.scope_required and auth.scope_required not in scope.split():
-            raise HttpError(400, {"error": "invalid_scope"})
-        with self._lock:
-            token = f"tok-{len(self._tokens) + 1}"
-            self._tokens[token] = 0
-        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": auth.expires_in}
-        if scope:
-            answer["scope"] = scope
-        return answer
 
     def _list(self, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
         """Body and extra headers for a successful request to the records path."""
