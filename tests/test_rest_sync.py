@@ -203,3 +203,14 @@ def test_bad_responses_stop_the_sync_with_a_clear_error(
             fivetran_debug(project, configuration, tool_env)
     assert message in failure.value.output
     assert "wrong-token-value" not in failure.value.output
+
+
+def test_fixed_headers_and_parameters_are_sent(template, tool_env, tmp_path):
+    scenario = Scenario(ITEMS, records=12)
+    answers = {**answers_for(scenario), "extra_headers": {"X-Account-Id": "42"}, "extra_params": {"state": "all"}}
+    project = render(template, tmp_path / "project", answers)
+    with FakeRestApi(scenario.shape, records=sample_records(12)) as server:
+        fivetran_debug(project, configuration_for(scenario, server), tool_env)
+        data_requests = [log for log in server.requests if log.path == ITEMS.path]
+    assert data_requests and all(log.headers.get("X-Account-Id") == "42" for log in data_requests)
+    assert data_requests[0].query["state"] == ["all"]
