@@ -28,7 +28,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -149,15 +148,7 @@ def serve(records: int, page_size: int) -> int:
     rest_api.apply_filter, rest_api.order_records = filter_once, order_once
     data = rest_api.openfda_records(records)
     api = rest_api.FakeRestApi(shape, records=data)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    api.start()
-    print(api.base_url, flush=True)
-    try:
-        stop.wait()
-    finally:
-        api.stop()
+    api.serve_until_signalled()
     if api.errors:
         print(api.errors[0], file=sys.stderr)
         return 1

@@ -124,6 +124,17 @@ def invoke(
     )
 
 
+def project_tests(project: Path) -> subprocess.CompletedProcess:
+    """The generated project's own offline tests, run as its owner runs them."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def warehouse_rows(project: Path, table: str) -> list[dict[str, Any]]:
     with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
         cursor = connection.execute(f'SELECT * FROM tester."{table}"')

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.harness import BIN, render
+from tests.harness import BIN, project_tests, render
 
 OTHER_API = {
     "base_url": "https://api.example.com/v2",
@@ -139,7 +139,7 @@ def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
     compiled = run([sys.executable, "-m", "compileall", "-q", "."], project)
     assert compiled.returncode == 0, compiled.stdout
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], project)
+    tests = project_tests(project)
     assert tests.returncode == 0, tests.stdout[-6000:]
     assert " passed" in tests.stdout
 

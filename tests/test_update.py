@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import copier
 import pytest
 
-from tests.harness import snapshot_template
+from tests.harness import project_tests, snapshot_template
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 API_CLIENT = "template/{% if source_type in ['rest_api', 'graphql'] %}api_client.py{% endif %}.jinja"
@@ -88,13 +87,7 @@ def test_update_brings_template_changes_and_keeps_owner_edits(source, template, 
     assert 'record.pop("internal_notes", None)' in (project / "hooks.py").read_text()
     assert json.loads((project / "configuration.json").read_text())["page_size"] == "50"
     assert "_commit: 1.1.0" in (project / ".copier-answers.yml").read_text()
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    tests = project_tests(project)
     assert tests.returncode == 0, tests.stdout[-3000:]
 
 
@@ -126,13 +119,7 @@ def test_an_answer_changed_on_update_rerenders_what_depends_on_it(
     assert expected_text in rendered and gone_text not in rendered
     assert 'record.pop("internal_notes", None)' in (project / "hooks.py").read_text()
     assert json.loads((project / "configuration.json").read_text())["page_size"] == "50"
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    tests = project_tests(project)
     assert tests.returncode == 0, tests.stdout[-3000:]
 
 

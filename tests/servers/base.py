@@ -6,6 +6,7 @@ stopping the server can close them); its handler implements `_dispatch()` for ev
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
@@ -120,6 +121,22 @@ class ServedApi:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def announced_url(self) -> str:
+        """What a command-line run prints first: where clients should send their requests."""
+        return self.base_url
+
+    def serve_until_signalled(self) -> None:
+        """Serve from the command line: print the base URL first (a parent process reads it), stop on SIGTERM/SIGINT."""
+        stopped = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopped.set())
+        self.start()
+        print(self.announced_url(), flush=True)
+        try:
+            stopped.wait()
+        finally:
+            self.stop()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -25,7 +25,6 @@ import copy
 import datetime
 import json
 import re
-import signal
 import socket
 import sys
 import threading
@@ -319,6 +318,9 @@ class FakeGraphQLApi(ServedApi, CredentialChecks):
         if number <= faults.fail_first + faults.graphql_rate_limit_first:
             raise HttpError(200, copy.deepcopy(RATE_LIMITED_BODY))
 
+    def announced_url(self) -> str:
+        return self.url
+
     def _denied(self, message: str) -> HttpError:
         return _unauthorized(message)
 
@@ -496,15 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
     args = parser.parse_args(argv)
     api = FakeGraphQLApi(sample_issues(args.records), max_page_size=args.max_page_size, port=args.port)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    api.start()
-    print(api.url, flush=True)
-    try:
-        stop.wait()
-    finally:
-        api.stop()
+    api.serve_until_signalled()
     return 0
 
 

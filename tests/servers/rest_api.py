@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import re
-import signal
 import socket
 import sys
 import threading
@@ -827,15 +826,7 @@ def main(argv: list[str] | None = None) -> int:
         api = FakeRestApi(openfda_shape(), records=openfda_records(args.records), port=args.port)
     else:
         api = FakeRestApi(ApiShape(), records=sample_records(args.records), port=args.port)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    api.start()
-    print(api.base_url, flush=True)
-    try:
-        stop.wait()
-    finally:
-        api.stop()
+    api.serve_until_signalled()
     return 0
 
 
