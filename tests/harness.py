@@ -21,7 +21,8 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # Fivetran's naming (`updatedAt` -> `updated_at`), from the one implementation the generated projects carry.
-column_name = runpy.run_path(str(REPO / "template" / "tools" / "naming.py"))["column_name"]
+NAMING = runpy.run_path(str(REPO / "template" / "tools" / "naming.py"))
+column_name, table_name = NAMING["column_name"], NAMING["table_name"]
 
 
 def snapshot_template(destination: Path) -> Path:
