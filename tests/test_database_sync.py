@@ -19,7 +19,7 @@ from uuid import UUID
 import duckdb
 import pytest
 
-from tests.harness import SyncFailed, column_name, fivetran_debug, render, table_name
+from tests.harness import SyncFailed, column_name, fivetran_debug, invoke, render, table_name
 from tests.servers.databases import Database, mariadb_database, postgres_database
 
 BIG_TABLE_ROWS = 100_000
@@ -300,3 +300,21 @@ def test_mariadb_tables_arrive_exactly_and_a_second_sync_reads_what_changed(temp
         assert "MySQL refused the connection: Access denied for user 'root'" in failure.value.output
         assert "Check password (and user)." in failure.value.output
         assert "wrong" not in failure.value.output.replace("wrong or", "")
+
+
+def test_invoke_test_on_a_database_project_syncs_twice_and_checks_every_table(template, tool_env, tmp_path):
+    with postgres_database() as database:
+        database.execute(*POSTGRES_SEED[:10])  # every table but the 100k-row one
+        project = render(template, tmp_path / "pg", {"source_type": "database"})
+        settings = database.configuration()
+        # The owner's way: the password from the environment, the rest in configuration.local.json.
+        local = {key: value for key, value in settings.items() if key != "password"}
+        (project / "configuration.local.json").write_text(json.dumps(local))
+
+        result = invoke(project, {**tool_env, "CONNECTOR_PASSWORD": ""}, "test")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "All checks passed." in result.stdout
+    report = json.loads((project / "files" / "test_report.json").read_text())
+    assert report["tables"] == {"all_types": 3, "countries": 3, "event_log": 3, "order_details": 2, "order_lines": 20}
+    assert "2024-03-01 15:00:00" in result.stdout  # the cursor range of order_lines, an incremental table

@@ -6,6 +6,7 @@ this also shows that a project works offline right after `copier copy`.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -106,6 +107,16 @@ VARIANTS: dict[str, dict] = {
             },
         ],
     },
+    "database_postgresql": {"source_type": "database"},
+    "database_mysql_tables_verify_full": {
+        "source_type": "database",
+        "db_engine": "mysql",
+        "db_tables": "orders, Order Details",
+        "db_tls_mode": "verify-full",
+    },
+    # SQL Server is rendered, linted and unit-tested here, never run against a live server.
+    "database_sqlserver": {"source_type": "database", "db_engine": "sqlserver", "db_host": "sql.example.com"},
+    "database_full_reads_only": {"source_type": "database", "incremental_column": "", "page_size": 20000},
     "several_endpoints": {
         **OTHER_API,
         "auth_method": "bearer",
@@ -177,3 +188,24 @@ def test_secrets_are_placeholders_in_the_tracked_configuration(template, tmp_pat
     assert "configuration.local.json" in (project / ".gitignore").read_text()
     answers = (project / ".copier-answers.yml").read_text()
     assert "client_secret" not in answers
+
+
+def test_a_database_connector_holds_only_its_engine_and_its_connection_settings(template, tmp_path):
+    project = render(template, tmp_path / "project", VARIANTS["database_mysql_tables_verify_full"])
+    code = "\n".join(path.read_text() for path in project.glob("*.py"))
+    assert "pymysql" in code and "psycopg" not in code and "pymssql" not in code
+    assert not (project / "api_client.py").exists() and not (project / "pagination.py").exists()
+    assert (project / "requirements.txt").read_text().splitlines()[-1] == "PyMySQL==1.2.4"
+    configuration = json.loads((project / "configuration.json").read_text())
+    assert configuration == {
+        "host": "localhost",
+        "port": "3306",
+        "database": "app",
+        "user": "fivetran",
+        "password": "<PASSWORD>",
+        "schema": "app",
+        "tables": "orders, Order Details",
+        "tls_mode": "verify-full",
+        "connect_timeout": "30",
+        "batch_size": "5000",
+    }

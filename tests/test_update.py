@@ -14,10 +14,16 @@ import pytest
 from tests.harness import project_tests, snapshot_template
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-API_CLIENT = "template/{% if source_type in ['rest_api', 'graphql'] %}api_client.py{% endif %}.jinja"
+# Where release 1.1.0 raises MAX_ATTEMPTS: the module that retries, per source type.
+RETRYING_MODULES = {
+    "api_client.py": "template/{% if source_type in ['rest_api', 'graphql'] %}api_client.py{% endif %}.jinja",
+    "sync.py": "template/{% if source_type == 'database' %}sync.py{% endif %}.jinja",
+}
+# Per source type: the answers, the module that retries, and a configuration key the owner tunes.
 SOURCES = {
-    "rest_api": {},
-    "graphql": {"source_type": "graphql"},
+    "rest_api": ({}, "api_client.py", "page_size"),
+    "graphql": ({"source_type": "graphql"}, "api_client.py", "page_size"),
+    "database": ({"source_type": "database"}, "sync.py", "batch_size"),
 }
 
 
@@ -46,8 +52,9 @@ def template(tmp_path):
     """This repository as a template with two releases: 1.0.0 as it is, 1.1.0 with an improvement."""
     repo = snapshot_template(tmp_path / "template")
     git(repo, "tag", "1.0.0")
-    api_client = repo / API_CLIENT
-    api_client.write_text(api_client.read_text().replace("MAX_ATTEMPTS = 5", "MAX_ATTEMPTS = 6"))
+    for template_file in RETRYING_MODULES.values():
+        module = repo / template_file
+        module.write_text(module.read_text().replace("MAX_ATTEMPTS = 5", "MAX_ATTEMPTS = 6", 1))
     readme = repo / "template" / "README.md.jinja"
     readme.write_text(
         readme.read_text().replace("\n## Tables\n", "\nA paragraph the template added in 1.1.0.\n\n## Tables\n", 1)
@@ -56,7 +63,7 @@ def template(tmp_path):
     return repo
 
 
-def copy_and_edit(template: Path, project: Path, answers: dict) -> None:
+def copy_and_edit(template: Path, project: Path, answers: dict, tuned_key: str = "page_size") -> None:
     """Copy at 1.0.0, then the edits an owner typically makes, committed."""
     copier.run_copy(str(template), str(project), data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="1.0.0")
     git(project, "init", "-q", "-b", "main")
@@ -65,7 +72,7 @@ def copy_and_edit(template: Path, project: Path, answers: dict) -> None:
         hooks.read_text().replace("    return record\n", '    record.pop("internal_notes", None)\n    return record\n')
     )
     configuration = json.loads((project / "configuration.json").read_text())
-    configuration["page_size"] = "50"
+    configuration[tuned_key] = "50"
     (project / "configuration.json").write_text(json.dumps(configuration, indent=2) + "\n")
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\nOn call: data-platform.\n")
@@ -76,16 +83,17 @@ def copy_and_edit(template: Path, project: Path, answers: dict) -> None:
 @pytest.mark.parametrize("source", SOURCES)
 def test_update_brings_template_changes_and_keeps_owner_edits(source, template, tmp_path):
     project = tmp_path / "project"
-    copy_and_edit(template, project, SOURCES[source])
+    answers, retrying_module, tuned_key = SOURCES[source]
+    copy_and_edit(template, project, answers, tuned_key)
 
     copier.run_update(str(project), defaults=True, unsafe=True, overwrite=True, quiet=True, vcs_ref="1.1.0")
 
     assert unresolved(project) == []  # owner-owned edits only: no conflict at all
-    assert "MAX_ATTEMPTS = 6" in (project / "api_client.py").read_text()
+    assert "MAX_ATTEMPTS = 6" in (project / retrying_module).read_text()
     readme = (project / "README.md").read_text()
     assert "A paragraph the template added in 1.1.0." in readme and readme.endswith("On call: data-platform.\n")
     assert 'record.pop("internal_notes", None)' in (project / "hooks.py").read_text()
-    assert json.loads((project / "configuration.json").read_text())["page_size"] == "50"
+    assert json.loads((project / "configuration.json").read_text())[tuned_key] == "50"
     assert "_commit: 1.1.0" in (project / ".copier-answers.yml").read_text()
     tests = project_tests(project)
     assert tests.returncode == 0, tests.stdout[-3000:]

@@ -58,6 +58,9 @@ DIAGNOSES: list[tuple[str, str, str]] = [
     ),
     (r"HTTP 429", "rate limit", "the API kept rate-limiting; lower page_size or sync less often"),
     (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
+    (r"refused the connection", "database login", "fix the configuration key the message names"),
+    (r"tables not found in schema", "table names", "compare `tables` in the configuration with the names listed"),
+    (r"connection to .* was lost", "database connection", "check that the server is up and reachable from here"),
 ]
 
 
@@ -167,14 +170,29 @@ def diagnose(output: str) -> str:
 
 def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
     """The connector's tables, primary keys and cursor columns, named as the destination names them."""
+    from fivetran_connector_sdk import Logging
+
+    # Outside `fivetran debug` the SDK's logger has no level and refuses to log; schema() may warn.
+    if Logging.LOG_LEVEL is None:
+        Logging.LOG_LEVEL = Logging.Level.SEVERE
     sys.path.insert(0, str(PROJECT))
     from connector import schema
 
     cursors = cursor_fields()
     return [
-        TableSpec.from_source(table["table"], table.get("primary_key") or [], cursors.get(table["table"], ""))
+        TableSpec.from_source(table["table"], table.get("primary_key") or [], cursor_of(table, cursors))
         for table in schema(configuration)
     ]
+
+
+def cursor_of(table: dict, cursors: dict[str, str]) -> str:
+    """The table's cursor column: named by its endpoint or query, or, for a database, the incremental column it has."""
+    if table["table"] in cursors:
+        return cursors[table["table"]]
+    import connector
+
+    column = getattr(connector, "INCREMENTAL_COLUMN", "")
+    return column if column and column in table.get("columns", {}) else ""
 
 
 def cursor_fields() -> dict[str, str]:
