@@ -174,19 +174,31 @@ def upserts(output: str) -> int:
 
 
 def kill_first_read(database: Database, application: str, done: threading.Event) -> threading.Thread:
-    """A watcher that terminates the connector's session once, as soon as it fetches rows: a dropped connection."""
+    """A watcher that kills the connector's session once, as soon as it reads rows: a dropped connection."""
+
+    def kill_reader() -> bool:
+        if database.engine == "postgresql":
+            return bool(
+                database.rows(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE application_name = '{application}' AND query LIKE 'FETCH%'"
+                )
+            )
+        readers = database.rows(
+            "SELECT id FROM information_schema.processlist "
+            f"WHERE db = '{database.name}' AND info LIKE 'SELECT%big_table%' AND id <> CONNECTION_ID()"
+        )
+        for reader in readers:
+            database.execute(f"KILL {reader['id']}")
+        return bool(readers)
 
     def watch() -> None:
         deadline = time.monotonic() + 120
         while not done.is_set() and time.monotonic() < deadline:
-            killed = database.rows(
-                "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity "
-                f"WHERE application_name = '{application}' AND query LIKE 'FETCH%'"
-            )
-            if killed:
+            if kill_reader():
                 done.set()
                 return
-            time.sleep(0.02)  # polling the server's own view of the session, not waiting for time to pass
+            time.sleep(0.02)  # polling the server's own view of the sessions, not waiting for time to pass
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -208,9 +220,11 @@ def test_postgresql_tables_arrive_exactly_and_a_second_sync_reads_what_changed(p
     killed = threading.Event()
     watcher = kill_first_read(postgres, "pg_replica", killed)
     first = fivetran_debug(project, configuration, tool_env)
+    was_killed = killed.is_set()
+    killed.set()  # stops a watcher that never saw the read
     watcher.join(timeout=5)
 
-    assert killed.is_set(), "the watcher never saw the connector fetch rows"
+    assert was_killed, "the watcher never saw the connector fetch rows"
     assert "big_table: connection lost" in first and "resuming from the last checkpoint" in first
     for table, key in TABLES.items():
         assert_copied_exactly(project, postgres, table, key)
@@ -270,18 +284,28 @@ MARIADB_SEED = [
         (2, NULL, 'Ünïcödé', '2024-05-01 00:00:00')""",
     "CREATE TABLE countries (code char(2) PRIMARY KEY, name text NOT NULL)",
     "INSERT INTO countries VALUES ('DE', 'Germany'), ('JP', '日本')",
+    "CREATE TABLE big_table (id bigint PRIMARY KEY, updated_at datetime(6) NOT NULL, note text)",
+    # Wide rows: 30 MB is more than the sockets buffer, so the server is still sending when the watcher kills it.
+    f"""INSERT INTO big_table SELECT seq, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (seq DIV {TIE_GROUP}) SECOND,
+        CONCAT('row ', seq, ' ', REPEAT('x', 1000)) FROM seq_1_to_30000""",
 ]
-MARIADB_TABLES = {"all_types": ("id",), "Order Details": ("Order ID",), "countries": ("code",)}
+MARIADB_TABLES = {"big_table": ("id",), "all_types": ("id",), "Order Details": ("Order ID",), "countries": ("code",)}
 
 
 def test_mariadb_tables_arrive_exactly_and_a_second_sync_reads_what_changed(template, tool_env, tmp_path):
     with mariadb_database() as database:
         database.execute(*MARIADB_SEED)
         project = render(template, tmp_path / "maria", {"source_type": "database", "db_engine": "mysql"})
-        configuration = database.configuration(batch_size="2")
+        configuration = database.configuration(batch_size="500", tables=", ".join(MARIADB_TABLES))
 
+        killed = threading.Event()
+        watcher = kill_first_read(database, "", killed)
         first = fivetran_debug(project, configuration, tool_env)
-        assert upserts(first) == 3 + 2 + 2
+        was_killed = killed.is_set()
+        killed.set()  # stops a watcher that never saw the read
+        watcher.join(timeout=5)
+
+        assert was_killed and "big_table: connection lost" in first
         for table, key in MARIADB_TABLES.items():
             assert_copied_exactly(project, database, table, key)
 
