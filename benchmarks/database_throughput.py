@@ -17,6 +17,7 @@ The CLI runs with the same isolated HOME as the REST benchmark (tests/harness.py
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows of the large table (default 1,000,000)")
     parser.add_argument("--template", type=Path, default=REPO, help="the template to render (default: this repo)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory: projects, logs, warehouses")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="database-benchmark-"))
@@ -198,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         drop_database(database)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     print()
     print_table(runs)
