@@ -8,7 +8,6 @@ import json
 import re
 import struct
 import threading
-import time
 from datetime import UTC
 from datetime import time as time_of_day
 from decimal import Decimal
@@ -173,15 +172,19 @@ def upserts(output: str) -> int:
     return int(re.search(r"Upserts\s*\|\s*(\d+)", output).group(1))
 
 
-def kill_first_read(database: Database, application: str, done: threading.Event) -> threading.Thread:
-    """A watcher that kills the connector's session once, as soon as it reads rows: a dropped connection."""
+def sync_killing_the_first_read(
+    database: Database, project: Path, configuration: dict[str, str], environment: dict[str, str]
+) -> str:
+    """One sync, during which a watcher kills the connector's session once, as soon as it reads big_table's rows: a
+    dropped connection mid-table. Returns the sync's output; fails if the watcher never saw the read."""
+    killed, stop = threading.Event(), threading.Event()
 
     def kill_reader() -> bool:
         if database.engine == "postgresql":
             return bool(
                 database.rows(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    f"WHERE application_name = '{application}' AND query LIKE 'FETCH%'"
+                    f"WHERE datname = '{database.name}' AND query LIKE 'FETCH%' AND pid <> pg_backend_pid()"
                 )
             )
         readers = database.rows(
@@ -193,16 +196,22 @@ def kill_first_read(database: Database, application: str, done: threading.Event)
         return bool(readers)
 
     def watch() -> None:
-        deadline = time.monotonic() + 120
-        while not done.is_set() and time.monotonic() < deadline:
+        while not stop.is_set():
             if kill_reader():
-                done.set()
+                killed.set()
                 return
-            time.sleep(0.02)  # polling the server's own view of the sessions, not waiting for time to pass
+            stop.wait(0.02)  # polling the server's own view of the sessions, not waiting for time to pass
 
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        output = fivetran_debug(project, configuration, environment)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert killed.is_set(), "the watcher never saw the connector read big_table"
+    assert "big_table: connection lost" in output and "resuming from the last checkpoint" in output
+    return output
 
 
 @pytest.fixture
@@ -217,15 +226,8 @@ def test_postgresql_tables_arrive_exactly_and_a_second_sync_reads_what_changed(p
     # big_table first, so the first FETCH the watcher sees is in the middle of the 100k-row table.
     configuration = postgres.configuration(tables=", ".join(["big_table", *TABLES.keys() - {"big_table"}]))
 
-    killed = threading.Event()
-    watcher = kill_first_read(postgres, "pg_replica", killed)
-    first = fivetran_debug(project, configuration, tool_env)
-    was_killed = killed.is_set()
-    killed.set()  # stops a watcher that never saw the read
-    watcher.join(timeout=5)
+    first = sync_killing_the_first_read(postgres, project, configuration, tool_env)
 
-    assert was_killed, "the watcher never saw the connector fetch rows"
-    assert "big_table: connection lost" in first and "resuming from the last checkpoint" in first
     for table, key in TABLES.items():
         assert_copied_exactly(project, postgres, table, key)
     assert "event_log: no primary key" in first
@@ -298,14 +300,7 @@ def test_mariadb_tables_arrive_exactly_and_a_second_sync_reads_what_changed(temp
         project = render(template, tmp_path / "maria", {"source_type": "database", "db_engine": "mysql"})
         configuration = database.configuration(batch_size="500", tables=", ".join(MARIADB_TABLES))
 
-        killed = threading.Event()
-        watcher = kill_first_read(database, "", killed)
-        first = fivetran_debug(project, configuration, tool_env)
-        was_killed = killed.is_set()
-        killed.set()  # stops a watcher that never saw the read
-        watcher.join(timeout=5)
-
-        assert was_killed and "big_table: connection lost" in first
+        sync_killing_the_first_read(database, project, configuration, tool_env)
         for table, key in MARIADB_TABLES.items():
             assert_copied_exactly(project, database, table, key)
 
