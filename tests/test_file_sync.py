@@ -23,7 +23,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.harness import SyncFailed, column_name, fivetran_debug, read_state, render, same_value, warehouse_rows
+from tests.harness import (
+    SyncFailed,
+    column_name,
+    fivetran_debug,
+    invoke,
+    read_state,
+    render,
+    same_value,
+    warehouse_rows,
+)
 from tests.servers import s3 as fake_s3
 from tests.servers import sftp as fake_sftp
 
@@ -388,3 +397,18 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
         if "attributes" in record:
             assert json.loads(row["attributes"]) == record["attributes"]
     assert "BEGIN OPENSSH PRIVATE KEY" not in first + second
+
+
+# ---------------------------------------------------------------------------------------------------- invoke test
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_invoke_test_passes_right_after_copy_with_the_sample_files(file_format, template, tool_env, tmp_path):
+    """A local-folder project points at its sample_data folder, so its owner's first `invoke test` syncs twice."""
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_format": file_format})
+    result = invoke(project, tool_env, "test")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert "All checks passed." in result.stdout
+    rows = rows_by(project, "records", ("_file", "_line"))
+    assert sorted(rows) == [(f"sample.{file_format}", line) for line in range(1, 5)]
+    assert {row["name"] for row in rows.values()} == {"Ada Lovelace", "Zoë Ångström", "Grace Hopper", "山田 太郎"}
