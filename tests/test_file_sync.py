@@ -310,7 +310,13 @@ def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, t
     project = render(
         template,
         tmp_path / "project",
-        {"source_type": "file", "file_storage": "s3", "file_format": "parquet", "primary_key": "id", "file_table": "items"},
+        {
+            "source_type": "file",
+            "file_storage": "s3",
+            "file_format": "parquet",
+            "file_table": "items",
+            "primary_key": "id",
+        },
     )
     assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "boto3==1.44.8"]
     first_batch, second_batch = parquet_batch(1, 40), parquet_batch(41, 15, extra_column=True)
@@ -380,7 +386,8 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
         assert files_read(second, "records") == ["2024/products.json.gz"]
         assert "cannot read broken.json" in second  # still broken: retried and reported again
 
-        wrong_key = {**configuration, "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKey"}
+        other_host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKey"
+        wrong_key = {**configuration, "host_key": other_host_key}
         with pytest.raises(SyncFailed) as refused:
             fivetran_debug(project, wrong_key, tool_env)
         assert "offered a different host key than host_key" in refused.value.output
