@@ -58,6 +58,9 @@ DIAGNOSES: list[tuple[str, str, str]] = [
     ),
     (r"HTTP 429", "rate limit", "the API kept rate-limiting; lower page_size or sync less often"),
     (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
+    (r"cannot list s3://|cannot reach S3", "S3 bucket", "check bucket, region, endpoint_url and the AWS key's rights"),
+    (r"SFTP login|SFTP server|remote_path '", "SFTP server", "check host, port, username, the secret and host_key"),
+    (r"is not a directory", "folder", "point folder at the directory that holds the files"),
 ]
 
 
