@@ -14,6 +14,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -448,3 +450,52 @@ def test_bad_file_answers_are_refused_by_name(answer, message, template, tmp_pat
     assert result.returncode != 0
     assert message in result.stderr
     assert not destination.exists()
+
+
+# ---------------------------------------------------------------------------------------------------- setup tests
+
+SETUP_TEST = """
+import json, sys
+import connector
+for configuration in json.loads(sys.argv[1]):
+    result = connector.connection_test(configuration)
+    print(json.dumps({"success": result.success, "failure": result.failure}))
+"""
+
+
+def setup_test_results(project: Path, configurations: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The generated connector's setup test, run as Fivetran runs it, once per configuration."""
+    command = [sys.executable, "-c", SETUP_TEST, json.dumps(configurations)]
+    process = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr[-3000:]
+    return [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+
+
+def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(template, tmp_path):
+    root = tmp_path / "files"
+    put_local(root, "upload/a.csv", csv_bytes(ORDERS_2), at(1))
+    sftp_project = render(template, tmp_path / "sftp", {"source_type": "file", "file_storage": "sftp"})
+    s3_project = render(template, tmp_path / "s3", {"source_type": "file", "file_storage": "s3"})
+    with fake_sftp.FakeSftp(root) as server, fake_s3.FakeS3() as s3:
+        s3.put("a.csv", csv_bytes(ORDERS_2), at(1))
+        sftp = {**server.configuration("/upload"), "password": fake_sftp.PASSWORD, "host_key": server.host_key_line()}
+        sftp_results = setup_test_results(
+            sftp_project,
+            [sftp, {**sftp, "password": "wrong-password"}, {**sftp, "remote_path": "/nowhere"}, {**sftp, "port": "x"}],
+        )
+        s3_results = setup_test_results(
+            s3_project,
+            [
+                s3.configuration(),
+                {**s3.configuration(), "bucket": "no-such-bucket"},
+                {**s3.configuration(), "aws_secret_access_key": "<AWS_SECRET_ACCESS_KEY>"},
+            ],
+        )
+    assert sftp_results[0] == {"success": True, "failure": None}
+    assert "SFTP login as vendor" in sftp_results[1]["failure"] and "wrong-password" not in sftp_results[1]["failure"]
+    assert "remote_path '/nowhere' does not exist" in sftp_results[2]["failure"]
+    assert "port must be a number" in sftp_results[3]["failure"]
+    assert s3_results[0] == {"success": True, "failure": None}
+    assert "NoSuchBucket; check the bucket setting" in s3_results[1]["failure"]
+    assert "replace the placeholder value of aws_secret_access_key" in s3_results[2]["failure"]
+    assert fake_s3.SECRET_ACCESS_KEY not in json.dumps(s3_results)
