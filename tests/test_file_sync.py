@@ -30,6 +30,7 @@ from tests.harness import (
     column_name,
     fivetran_debug,
     invoke,
+    project_tests,
     read_state,
     render,
     same_value,
@@ -499,3 +500,38 @@ def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(te
     assert "NoSuchBucket; check the bucket setting" in s3_results[1]["failure"]
     assert "replace the placeholder value of aws_secret_access_key" in s3_results[2]["failure"]
     assert fake_s3.SECRET_ACCESS_KEY not in json.dumps(s3_results)
+
+
+# ---------------------------------------------------------------------------------------------------- copier update
+
+
+def test_copier_update_switches_format_and_login_keeping_the_owners_values(template, tmp_path):
+    """A file project follows a changed answer through `copier update`: the chosen code replaces the old, the owner's
+    configuration values stay, and the new secret arrives as a placeholder."""
+    import copier
+
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_storage": "sftp"})
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    configuration = project / "configuration.json"
+    configuration.write_text(configuration.read_text().replace("sftp.example.com", "sftp.acme.example"))
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "owner's project"]):
+        subprocess.run([*git, *command], cwd=project, check=True)
+
+    copier.run_update(
+        str(project),
+        data={"file_format": "parquet", "sftp_auth": "private_key"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        overwrite=True,
+    )
+
+    values = json.loads(configuration.read_text())
+    assert values["host"] == "sftp.acme.example" and values["private_key"] == "<PRIVATE_KEY>"
+    assert not list(project.rglob("*.rej"))
+    assert (
+        "pyarrow" in (project / "file_readers.py").read_text()
+        and "import csv" not in (project / "file_readers.py").read_text()
+    )
+    assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "paramiko==5.1.0"]
+    assert project_tests(project).returncode == 0
