@@ -50,7 +50,6 @@ def test_data_file_answers_are_used(template, tmp_path):
         ("extra_params=[1, 2]", "extra_params: give a YAML mapping"),
         ("endpoints=[{path: /a, table: Bad}]", "endpoints[0].table: 'Bad' must match"),
         ("endpoints=[{path: /a, table: a}, {path: /b, table: a}]", "endpoints: two entries name the same table"),
-        ("source_type=file", "source_type: 'file' connectors are not in this template version yet"),
         ("source_type=database db_port=70000", "db_port: must be between 1 and 65535"),
         ("source_type=database db_host=db host", "db_host: 'db host' is not a host name"),
         ("source_type=database db_tables=orders,,customers", "db_tables: an entry is empty"),

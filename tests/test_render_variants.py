@@ -117,6 +117,40 @@ VARIANTS: dict[str, dict] = {
     # SQL Server is rendered, linted and unit-tested here, never run against a live server.
     "database_sqlserver": {"source_type": "database", "db_engine": "sqlserver", "db_host": "sql.example.com"},
     "database_full_reads_only": {"source_type": "database", "incremental_column": "", "page_size": 20000},
+    "file_defaults_local_csv": {"source_type": "file"},
+    "file_local_tsv_no_header_latin1": {
+        "source_type": "file",
+        "csv_delimiter": "tab",
+        "csv_quote": "'",
+        "csv_header": False,
+        "csv_encoding": "latin-1",
+        "file_pattern": "exports/**/*.tsv",
+        "primary_key": "_file,_line",
+    },
+    "file_local_jsonl_tables_by_pattern": {
+        "source_type": "file",
+        "file_format": "jsonl",
+        "file_tables": [
+            {"table": "orders", "pattern": "orders_*.jsonl", "primary_key": "order_id"},
+            {"table": "customers", "pattern": "customers_*.jsonl", "primary_key": "region, customer_id"},
+        ],
+    },
+    "file_local_parquet": {"source_type": "file", "file_format": "parquet"},
+    "file_s3_csv": {"source_type": "file", "file_storage": "s3", "s3_prefix": "incoming/", "primary_key": "id"},
+    "file_s3_parquet_endpoint": {
+        "source_type": "file",
+        "file_storage": "s3",
+        "file_format": "parquet",
+        "s3_endpoint_url": "https://minio.example.com:9000",
+    },
+    "file_sftp_json_password": {"source_type": "file", "file_storage": "sftp", "file_format": "json"},
+    "file_sftp_jsonl_private_key": {
+        "source_type": "file",
+        "file_storage": "sftp",
+        "file_format": "jsonl",
+        "sftp_auth": "private_key",
+        "file_pattern": "*.jsonl.gz",
+    },
     "several_endpoints": {
         **OTHER_API,
         "auth_method": "bearer",
@@ -209,3 +243,21 @@ def test_a_database_connector_holds_only_its_engine_and_its_connection_settings(
         "connect_timeout": "30",
         "batch_size": "5000",
     }
+
+
+def test_a_file_project_holds_only_its_storage_and_format(template, tmp_path):
+    project = render(template, tmp_path / "project", VARIANTS["file_sftp_jsonl_private_key"])
+    code = "\n".join(path.read_text() for path in project.glob("*.py"))
+    assert "SftpFolder" in code and "paramiko" in code
+    assert "boto3" not in code and "LocalFolder" not in code and "pyarrow" not in code and "csv.reader" not in code
+    assert not (project / "api_client.py").exists() and not (project / "sample_data").exists()
+    assert (project / "requirements.txt").read_text().splitlines()[-1] == "paramiko==5.1.0"
+    configuration = (project / "configuration.json").read_text()
+    assert '"private_key": "<PRIVATE_KEY>"' in configuration and '"password"' not in configuration
+
+
+def test_a_local_text_file_project_needs_no_requirements_txt(template, tmp_path):
+    project = render(template, tmp_path / "project", VARIANTS["file_defaults_local_csv"])
+    assert not (project / "requirements.txt").exists()
+    assert "-r requirements.txt" not in (project / "requirements-dev.txt").read_text()
+    assert (project / "sample_data" / "sample.csv").exists()

@@ -61,6 +61,9 @@ DIAGNOSES: list[tuple[str, str, str]] = [
     (r"refused the connection", "database login", "fix the configuration key the message names"),
     (r"tables not found in schema", "table names", "compare `tables` in the configuration with the names listed"),
     (r"connection to .* was lost", "database connection", "check that the server is up and reachable from here"),
+    (r"cannot list s3://|cannot reach S3", "S3 bucket", "check bucket, region, endpoint_url and the AWS key's rights"),
+    (r"SFTP login|SFTP server|remote_path '", "SFTP server", "check host, port, username, the secret and host_key"),
+    (r"is not a directory", "folder", "point folder at the directory that holds the files"),
 ]
 
 

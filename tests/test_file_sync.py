@@ -1,0 +1,537 @@
+"""Generated file connectors sync local folders, S3 (moto on 127.0.0.1) and SFTP (paramiko on 127.0.0.1) into
+DuckDB with the real `fivetran debug`, exactly.
+
+Each test writes files with chosen modified times (os.utime, or LastModified in moto), syncs, compares every row of
+the warehouse with what the files hold, then adds, changes, fixes or breaks files and checks from the logs and the
+state that the next sync read exactly those, and from the warehouse that the rows are right.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.harness import (
+    SyncFailed,
+    column_name,
+    fivetran_debug,
+    invoke,
+    project_tests,
+    read_state,
+    render,
+    same_value,
+    warehouse_rows,
+)
+from tests.servers import s3 as fake_s3
+from tests.servers import sftp as fake_sftp
+from tests.test_questions import copier_copy
+
+BASE = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def at(minutes: int) -> datetime:
+    return BASE + timedelta(minutes=minutes)
+
+
+def put_local(folder: Path, path: str, body: bytes, modified: datetime) -> None:
+    target = folder / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(body)
+    os.utime(target, (modified.timestamp(), modified.timestamp()))
+
+
+def csv_bytes(rows: list[list[str]], bom: bool = False) -> bytes:
+    text = io.StringIO(newline="")
+    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + text.getvalue().encode()
+
+
+def files_read(output: str, table: str) -> list[str]:
+    """The files a sync wrote rows from, in order, from its per-file log lines."""
+    return re.findall(rf"{table}: (\S+): \d+ rows, \d+ upserted", output)
+
+
+def rows_by(project: Path, table: str, key: tuple[str, ...]) -> dict[tuple, dict[str, Any]]:
+    rows = warehouse_rows(project, table)
+    by_key = {tuple(row[column_name(column)] for column in key): row for row in rows}
+    assert len(by_key) == len(rows), f"{table}: duplicate keys in the warehouse"
+    return by_key
+
+
+def text_matches(expected: str | None, actual: Any) -> bool:
+    """A CSV value (text) as the local tester stores it: text, or the number or timestamp it infers from it."""
+    if expected is None or expected == "":
+        return actual is None or actual == ""
+    if isinstance(actual, bool):
+        return str(actual).lower() == expected.lower()
+    if isinstance(actual, (int, float, Decimal)):
+        # the same number, and no leading zero lost (a postal code is not a number)
+        return Decimal(expected) == Decimal(str(actual)) and not re.match(r"-?0\d", expected)
+    if isinstance(actual, (datetime, date)):
+        return same_value(expected, actual)
+    return actual == expected
+
+
+def assert_csv_rows(project: Path, table: str, expected: dict[tuple, dict[str, str | None]]) -> None:
+    """Every expected row is in the table, keyed by (_file, _line), with every value; and nothing else is."""
+    rows = rows_by(project, table, ("_file", "_line"))
+    assert sorted(rows) == sorted(expected), f"{table}: rows differ from the files"
+    for key, record in expected.items():
+        for column, value in record.items():
+            actual = rows[key].get(column_name(column))
+            assert text_matches(value, actual), f"{table} {key} {column}: file {value!r}, warehouse {actual!r}"
+
+
+def expected_from_csv(path: str, rows: list[list[str]]) -> dict[tuple, dict[str, str | None]]:
+    header, *data = rows
+    return {(path, number): dict(zip(header, row, strict=True)) for number, row in enumerate(data, start=1)}
+
+
+# ---------------------------------------------------------------------------------------------------- local, CSV
+
+ORDERS_1 = [
+    ["id", "customer", "note", "amount", "zip"],
+    ["1", "Zoë Ångström", 'said "hi", then left', "36999.26", "02134"],
+    ["2", "山田 太郎", "line one\nline two", "0.10", "10001"],
+    ["3", "Émile", "", "-7", "99999"],
+]
+ORDERS_2 = [["id", "customer", "note", "amount", "zip"], ["4", "Grace", "gzip", "1.5", "00501"]]
+ORDERS_3 = [["id", "customer", "note", "amount", "zip"], ["5", "Ada", "same time as 4", "2", "12345"]]
+ORDERS_4 = [["id", "customer", "note", "amount", "zip"], ["6", "Alan", "same time as 3", "3", "54321"]]
+
+
+def test_local_csv_first_sync_then_only_new_changed_and_fixed_files(template, tool_env, tmp_path):
+    """BOM, quoted delimiters and line breaks, unicode, gzip, a ragged row, files sharing a modified time, a corrupt
+    file (logged, summarised, retried, then synced once fixed), a synthetic key, and a second sync that reads only
+    the new, changed and fixed files, with a column that only the later file has."""
+    project = render(
+        template,
+        tmp_path / "project",
+        {"source_type": "file", "source_name": "Vendor orders", "file_pattern": "orders_*", "file_table": "orders"},
+    )
+    folder = tmp_path / "drops"
+    ragged = ORDERS_3 + [["7", "Short row"], ["8", "Long row", "x", "1", "11111", "extra", "more"]]
+    put_local(folder, "2024/orders_1.csv", csv_bytes(ORDERS_1, bom=True), at(1))
+    put_local(folder, "orders_2.csv.gz", gzip.compress(csv_bytes(ORDERS_2)), at(2))
+    put_local(folder, "orders_3.csv", csv_bytes(ragged), at(5))
+    put_local(folder, "orders_4.csv", csv_bytes(ORDERS_4), at(5))
+    put_local(folder, "orders_bad.csv", b"id,customer\n1,\xff\xfe broken\n", at(3))
+    put_local(folder, "readme.txt", b"not an order", at(4))
+    configuration = {"folder": str(folder), "checkpoint_rows": "10000"}
+
+    first = fivetran_debug(project, configuration, tool_env)
+
+    assert files_read(first, "orders") == ["2024/orders_1.csv", "orders_2.csv.gz", "orders_3.csv", "orders_4.csv"]
+    assert re.search(r"(SEVERE|ERROR) .*orders: cannot read orders_bad\.csv: UnicodeDecodeError", first)
+    summary = next(line for line in first.splitlines() if "could not be read and will be retried" in line)
+    assert "orders: orders_bad.csv (UnicodeDecodeError" in summary
+    assert "orders_3.csv has 2 rows whose field count differs from the header" in first
+    expected = {
+        **expected_from_csv("2024/orders_1.csv", ORDERS_1),
+        **expected_from_csv("orders_2.csv.gz", ORDERS_2),
+        **expected_from_csv("orders_3.csv", ORDERS_3),
+        **expected_from_csv("orders_4.csv", ORDERS_4),
+        ("orders_3.csv", 2): {"id": "7", "customer": "Short row", "note": None, "amount": None, "zip": None},
+        ("orders_3.csv", 3): {"id": "8", "customer": "Long row", "note": "x", "amount": "1", "zip": "11111"},
+    }
+    assert_csv_rows(project, "orders", expected)
+    long_row = rows_by(project, "orders", ("_file", "_line"))[("orders_3.csv", 3)]
+    assert json.loads(long_row["_extra"]) == ["extra", "more"]
+    state = read_state(project)["orders"]
+    assert state["modified"] == "2024-03-01T12:05:00.000000Z"
+    assert sorted(state["paths"]) == ["orders_3.csv", "orders_4.csv"]
+    assert list(state["failed"]) == ["orders_bad.csv"]
+
+    # A new file at the same modified time as the last ones, a later one with a new column, a changed file, and the
+    # corrupt file fixed without a newer modified time: only these four are read.
+    changed_1 = [ORDERS_1[0], ["1", "Zoë Ångström", "changed", "37000.01", "02134"], *ORDERS_1[2:]]
+    orders_5 = [["id", "customer", "note", "amount", "zip", "coupon"], ["9", "Hedy", "new column", "4", "20500", "X1"]]
+    orders_6 = [ORDERS_1[0], ["10", "Barbara", "same time, new name", "5", "30301"]]
+    fixed = [["id", "customer"], ["11", "Fixed"]]
+    put_local(folder, "2024/orders_1.csv", csv_bytes(changed_1, bom=True), at(9))
+    put_local(folder, "orders_5.csv", csv_bytes(orders_5), at(8))
+    put_local(folder, "orders_6.csv", csv_bytes(orders_6), at(5))
+    put_local(folder, "orders_bad.csv", csv_bytes(fixed), at(3))
+
+    second = fivetran_debug(project, configuration, tool_env)
+
+    assert files_read(second, "orders") == ["orders_bad.csv", "orders_6.csv", "orders_5.csv", "2024/orders_1.csv"]
+    assert "orders: 4 of 7 files are new, changed or to retry" in second
+    assert "could not be read" not in second
+    expected.update(expected_from_csv("2024/orders_1.csv", changed_1))
+    expected.update(expected_from_csv("orders_5.csv", orders_5))
+    expected.update(expected_from_csv("orders_6.csv", orders_6))
+    expected.update(expected_from_csv("orders_bad.csv", fixed))
+    assert_csv_rows(project, "orders", expected)
+    state = read_state(project)["orders"]
+    assert state == {"modified": "2024-03-01T12:09:00.000000Z", "paths": ["2024/orders_1.csv"], "failed": {}}
+
+    third = fivetran_debug(project, configuration, tool_env)
+    assert files_read(third, "orders") == []
+    assert "orders: 0 of 7 files are new, changed or to retry" in third
+
+
+# ---------------------------------------------------------------------------------------------------- local, JSON Lines
+
+
+def jsonl(records: list[dict]) -> bytes:
+    return b"".join(json.dumps(record, ensure_ascii=False).encode() + b"\n" for record in records)
+
+
+def test_table_per_pattern_with_keys_and_a_restart_inside_a_big_file(template, tool_env, tmp_path):
+    """Two tables by file-name pattern with their own primary keys; a sync that dies inside a big file resumes after
+    the rows its last in-file checkpoint covers, and the rerun writes only the rest."""
+    answers = {
+        "source_type": "file",
+        "file_format": "jsonl",
+        "file_tables": [
+            {"table": "orders", "pattern": "orders_*.jsonl*", "primary_key": "order_id"},
+            {"table": "customers", "pattern": "customers/*.jsonl", "primary_key": "region,customer_id"},
+        ],
+    }
+    project = render(template, tmp_path / "project", answers)
+    # The owner's hook fails at order 550 while a marker file exists: a crash in the middle of the big file.
+    marker = tmp_path / "crash-now"
+    (project / "hooks.py").write_text(
+        "from pathlib import Path\n\n\n"
+        "def transform_record(table, record):\n"
+        f"    if table == 'orders' and record['order_id'] == 550 and Path({str(marker)!r}).exists():\n"
+        "        raise RuntimeError('simulated crash mid-file')\n"
+        "    return record\n"
+    )
+    folder = tmp_path / "drops"
+    orders = [
+        {"order_id": n, "amount": 36999.26 + n, "ok": n % 2 == 0, "items": [{"sku": f"S{n}", "qty": 0.1}], "note": None}
+        for n in range(1, 1001)
+    ]
+    customers = [
+        {"region": "eu", "customer_id": 1, "name": "Zoë", "since": "2020-01-02T03:04:05Z", "big": 2**70},
+        {"region": "us", "customer_id": 1, "name": "Ada", "since": "2021-05-06T07:08:09Z", "big": -1},
+    ]
+    put_local(folder, "orders_big.jsonl.gz", gzip.compress(jsonl(orders)), at(1))
+    put_local(folder, "customers/all.jsonl", jsonl(customers), at(2))
+    put_local(folder, "customers/notes.txt", b"ignored", at(2))
+    configuration = {"folder": str(folder), "checkpoint_rows": "100"}
+    marker.touch()
+
+    with pytest.raises(SyncFailed) as failed:
+        fivetran_debug(project, configuration, tool_env)
+    assert "simulated crash mid-file" in failed.value.output
+    assert read_state(project)["orders"]["resume"] == {
+        "path": "orders_big.jsonl.gz",
+        "modified": "2024-03-01T12:01:00.000000Z",
+        "rows": 500,
+    }
+
+    marker.unlink()
+    rerun = fivetran_debug(project, configuration, tool_env)
+    assert "orders: resuming orders_big.jsonl.gz after row 500" in rerun
+    assert "orders: orders_big.jsonl.gz: 1000 rows, 500 upserted" in rerun
+    assert files_read(rerun, "customers") == ["customers/all.jsonl"]
+
+    synced_orders = rows_by(project, "orders", ("order_id",))
+    assert sorted(synced_orders) == [(n,) for n in range(1, 1001)]
+    for record in orders:
+        row = synced_orders[(record["order_id"],)]
+        for column in ("amount", "ok", "items"):
+            assert same_value(record[column], row[column]), (record["order_id"], column, row[column])
+        assert row["_file"] == "orders_big.jsonl.gz" and row["_line"] == record["order_id"]
+    synced_customers = rows_by(project, "customers", ("region", "customer_id"))
+    assert sorted(synced_customers) == [("eu", 1), ("us", 1)]
+    for record in customers:
+        row = synced_customers[(record["region"], record["customer_id"])]
+        assert row["name"] == record["name"] and same_value(record["since"], row["since"])
+        assert str(row["big"]) == str(record["big"])  # beyond 64 bits: kept as text, not rounded
+    state = read_state(project)
+    assert "resume" not in state["orders"] and state["customers"]["paths"] == ["customers/all.jsonl"]
+
+
+# ---------------------------------------------------------------------------------------------------- S3, Parquet
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=7)
+    return buffer.getvalue()
+
+
+def parquet_batch(first_id: int, count: int, extra_column: bool = False) -> pa.Table:
+    ids = list(range(first_id, first_id + count))
+    columns: dict[str, pa.Array] = {
+        "id": pa.array(ids, pa.int64()),
+        "price": pa.array([Decimal(f"{n}12345678901234567.123456789{n % 10}") for n in ids], pa.decimal128(38, 10)),
+        "ratio": pa.array([n / 3 for n in ids], pa.float64()),
+        "small": pa.array([n % 100 for n in ids], pa.int16()),
+        "active": pa.array([n % 2 == 0 for n in ids], pa.bool_()),
+        "at_utc": pa.array([at(n) for n in ids], pa.timestamp("us", tz="UTC")),
+        "at_local": pa.array([datetime(2024, 1, 1, 8, 30) + timedelta(seconds=n) for n in ids], pa.timestamp("ms")),
+        "day": pa.array([date(2024, 2, 1) + timedelta(days=n) for n in ids], pa.date32()),
+        "name": pa.array([f"név {n} – ✓" if n % 5 else None for n in ids], pa.string()),
+        "address": pa.array(
+            [{"city": f"City {n}", "zip": f"{n:05d}"} for n in ids],
+            pa.struct([("city", pa.string()), ("zip", pa.string())]),
+        ),
+        "tags": pa.array([[f"t{n}", "x"] for n in ids], pa.list_(pa.string())),
+    }
+    if extra_column:
+        columns["channel"] = pa.array(["web"] * count, pa.string())
+    return pa.table(columns)
+
+
+def assert_parquet_rows(project: Path, table: pa.Table) -> None:
+    rows = rows_by(project, "items", ("id",))
+    for record in table.to_pylist():
+        assert (record["id"],) in rows, f"item {record['id']} missing"
+        row = rows[(record["id"],)]
+        assert row["price"] == record["price"], "decimal(38,10) exact"
+        assert row["ratio"] == record["ratio"]
+        assert row["small"] == record["small"] and row["active"] is record["active"]
+        assert row["at_utc"] == record["at_utc"]
+        assert row["at_local"] == record["at_local"]
+        assert row["day"] == record["day"]
+        assert row["name"] == record["name"]
+        assert json.loads(row["address"]) == record["address"]
+        assert json.loads(row["tags"]) == record["tags"]
+        if "channel" in record:
+            assert row["channel"] == record["channel"]
+
+
+def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, tool_env, tmp_path):
+    project = render(
+        template,
+        tmp_path / "project",
+        {
+            "source_type": "file",
+            "file_storage": "s3",
+            "file_format": "parquet",
+            "file_table": "items",
+            "primary_key": "id",
+        },
+    )
+    assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "boto3==1.44.8"]
+    first_batch, second_batch = parquet_batch(1, 40), parquet_batch(41, 15, extra_column=True)
+    with fake_s3.FakeS3() as s3:
+        s3.put("drops/part-1.parquet", parquet_bytes(first_batch), at(1))
+        s3.put("drops/part-2.parquet", b"PAR1 this is not really parquet PAR1", at(2))
+        s3.put("elsewhere/part-9.parquet", parquet_bytes(parquet_batch(900, 3)), at(3))
+        configuration = {**s3.configuration(prefix="drops/"), "checkpoint_rows": "10000"}
+
+        first = fivetran_debug(project, configuration, tool_env)
+
+        assert files_read(first, "items") == ["part-1.parquet"]
+        assert "items: part-2.parquet (" in first and "will be retried on the next sync" in first
+        with pytest.raises(AssertionError):  # a test that can fail: the broken file has no rows
+            assert_parquet_rows(project, parquet_batch(41, 1))
+        assert_parquet_rows(project, first_batch)
+        assert len(warehouse_rows(project, "items")) == 40
+
+        s3.put("drops/part-2.parquet", parquet_bytes(second_batch), at(4))
+        second = fivetran_debug(project, configuration, tool_env)
+
+    assert files_read(second, "items") == ["part-2.parquet"]
+    assert len(warehouse_rows(project, "items")) == 55
+    assert_parquet_rows(project, first_batch)
+    assert_parquet_rows(project, second_batch)
+    for secret in (fake_s3.SECRET_ACCESS_KEY, fake_s3.ACCESS_KEY_ID):
+        assert secret not in first + second
+    assert read_state(project)["items"]["failed"] == {}
+
+
+# ---------------------------------------------------------------------------------------------------- SFTP, JSON
+
+
+def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env, tmp_path):
+    project = render(
+        template,
+        tmp_path / "project",
+        {
+            "source_type": "file",
+            "file_storage": "sftp",
+            "sftp_auth": "private_key",
+            "file_format": "json",
+            "file_pattern": "**/*.json*",
+            "primary_key": "sku",
+        },
+    )
+    root = tmp_path / "sftp-root"
+    products = [{"sku": f"P{n}", "price": 19.99 + n, "attributes": {"color": "rød", "size": n}} for n in range(30)]
+    put_local(root, "upload/2024/products.json.gz", gzip.compress(json.dumps(products).encode()), at(1))
+    put_local(root, "upload/single.json", json.dumps({"sku": "ONE", "price": 1.1}).encode(), at(2))
+    put_local(root, "upload/broken.json", b'[{"sku": "B1"}, {"sku": ', at(3))
+    key, private_text = fake_sftp.client_key_pair()
+    with fake_sftp.FakeSftp(root, client_key=key) as server:
+        configuration = {
+            **server.configuration(remote_path="/upload"),
+            "private_key": private_text,
+            "host_key": server.host_key_line(),
+            "checkpoint_rows": "10000",
+        }
+        first = fivetran_debug(project, configuration, tool_env)
+        assert files_read(first, "records") == ["2024/products.json.gz", "single.json"]
+        assert re.search(r"cannot read broken\.json: element 2: ", first)
+
+        changed = [dict(products[0], price=5.05), {"sku": "P99", "price": 0.3}]
+        put_local(root, "upload/2024/products.json.gz", gzip.compress(json.dumps(changed).encode()), at(4))
+        second = fivetran_debug(project, configuration, tool_env)
+        assert files_read(second, "records") == ["2024/products.json.gz"]
+        assert "cannot read broken.json" in second  # still broken: retried and reported again
+
+        other_host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKey"
+        wrong_key = {**configuration, "host_key": other_host_key}
+        with pytest.raises(SyncFailed) as refused:
+            fivetran_debug(project, wrong_key, tool_env)
+        assert "offered a different host key than host_key" in refused.value.output
+
+    rows = rows_by(project, "records", ("sku",))
+    # Rows are streamed, so the broken file's rows before the error were written; the file stays in the retry list.
+    broken_prefix = {"sku": "B1"}
+    expected = {record["sku"]: record for record in [*products, {"sku": "ONE", "price": 1.1}, *changed, broken_prefix]}
+    assert sorted(rows) == sorted((sku,) for sku in expected)
+    for sku, record in expected.items():
+        row = rows[(sku,)]
+        if "price" in record:
+            assert same_value(record["price"], row["price"]), (sku, row["price"])
+        if "attributes" in record:
+            assert json.loads(row["attributes"]) == record["attributes"]
+    assert "BEGIN OPENSSH PRIVATE KEY" not in first + second
+
+
+# ---------------------------------------------------------------------------------------------------- invoke test
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_invoke_test_passes_right_after_copy_with_the_sample_files(file_format, template, tool_env, tmp_path):
+    """A local-folder project points at its sample_data folder, so its owner's first `invoke test` syncs twice."""
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_format": file_format})
+    result = invoke(project, tool_env, "test")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert "All checks passed." in result.stdout
+    rows = rows_by(project, "records", ("_file", "_line"))
+    assert sorted(rows) == [(f"sample.{file_format}", line) for line in range(1, 5)]
+    assert {row["name"] for row in rows.values()} == {"Ada Lovelace", "Zoë Ångström", "Grace Hopper", "山田 太郎"}
+
+
+# ---------------------------------------------------------------------------------------------------- questions
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("file_pattern=/abs/*.csv", "file_pattern: '/abs/*.csv' must be a relative glob"),
+        ("file_table=Orders", "file_table: 'Orders' must match"),
+        ("file_tables=[{table: a, pattern: '*.csv'}, {table: a, pattern: '*.txt'}]", "file_tables: two entries"),
+        ("file_tables=[{table: a}]", "file_tables[0].pattern: give a relative glob"),
+        ("csv_delimiter=;;", "csv_delimiter: give one character"),
+        ("csv_encoding=utf 8", "csv_encoding: 'utf 8' is not an encoding name"),
+        ("s3_bucket=Bad_Bucket", "s3_bucket: 'Bad_Bucket' is not an S3 bucket name"),
+        ("s3_endpoint_url=minio:9000", "s3_endpoint_url: 'minio:9000' is not an http(s) URL"),
+        ("sftp_port=70000", "sftp_port: must be between 1 and 65535"),
+    ],
+)
+def test_bad_file_answers_are_refused_by_name(answer, message, template, tmp_path):
+    storage = "s3" if answer.startswith("s3_") else "sftp" if answer.startswith("sftp_") else "local"
+    destination = tmp_path / "project"
+    result = copier_copy(
+        template, destination, "--data", "source_type=file", "--data", f"file_storage={storage}", "--data", answer
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not destination.exists()
+
+
+# ---------------------------------------------------------------------------------------------------- setup tests
+
+SETUP_TEST = """
+import json, sys
+import connector
+for configuration in json.loads(sys.argv[1]):
+    result = connector.connection_test(configuration)
+    print(json.dumps({"success": result.success, "failure": result.failure}))
+"""
+
+
+def setup_test_results(project: Path, configurations: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The generated connector's setup test, run as Fivetran runs it, once per configuration."""
+    command = [sys.executable, "-c", SETUP_TEST, json.dumps(configurations)]
+    process = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr[-3000:]
+    return [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+
+
+def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(template, tmp_path):
+    root = tmp_path / "files"
+    put_local(root, "upload/a.csv", csv_bytes(ORDERS_2), at(1))
+    sftp_project = render(template, tmp_path / "sftp", {"source_type": "file", "file_storage": "sftp"})
+    s3_project = render(template, tmp_path / "s3", {"source_type": "file", "file_storage": "s3"})
+    with fake_sftp.FakeSftp(root) as server, fake_s3.FakeS3() as s3:
+        s3.put("a.csv", csv_bytes(ORDERS_2), at(1))
+        sftp = {**server.configuration("/upload"), "password": fake_sftp.PASSWORD, "host_key": server.host_key_line()}
+        sftp_results = setup_test_results(
+            sftp_project,
+            [sftp, {**sftp, "password": "wrong-password"}, {**sftp, "remote_path": "/nowhere"}, {**sftp, "port": "x"}],
+        )
+        s3_results = setup_test_results(
+            s3_project,
+            [
+                s3.configuration(),
+                {**s3.configuration(), "bucket": "no-such-bucket"},
+                {**s3.configuration(), "aws_secret_access_key": "<AWS_SECRET_ACCESS_KEY>"},
+            ],
+        )
+    assert sftp_results[0] == {"success": True, "failure": None}
+    assert "SFTP login as vendor" in sftp_results[1]["failure"] and "wrong-password" not in sftp_results[1]["failure"]
+    assert "remote_path '/nowhere' does not exist" in sftp_results[2]["failure"]
+    assert "port must be a number" in sftp_results[3]["failure"]
+    assert s3_results[0] == {"success": True, "failure": None}
+    assert "NoSuchBucket; check the bucket setting" in s3_results[1]["failure"]
+    assert "replace the placeholder value of aws_secret_access_key" in s3_results[2]["failure"]
+    assert fake_s3.SECRET_ACCESS_KEY not in json.dumps(s3_results)
+
+
+# ---------------------------------------------------------------------------------------------------- copier update
+
+
+def test_copier_update_switches_format_and_login_keeping_the_owners_values(template, tmp_path):
+    """A file project follows a changed answer through `copier update`: the chosen code replaces the old, the owner's
+    configuration values stay, and the new secret arrives as a placeholder."""
+    import copier
+
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_storage": "sftp"})
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    configuration = project / "configuration.json"
+    configuration.write_text(configuration.read_text().replace("sftp.example.com", "sftp.acme.example"))
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "owner's project"]):
+        subprocess.run([*git, *command], cwd=project, check=True)
+
+    copier.run_update(
+        str(project),
+        data={"file_format": "parquet", "sftp_auth": "private_key"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        overwrite=True,
+    )
+
+    values = json.loads(configuration.read_text())
+    assert values["host"] == "sftp.acme.example" and values["private_key"] == "<PRIVATE_KEY>"
+    assert not list(project.rglob("*.rej"))
+    assert (
+        "pyarrow" in (project / "file_readers.py").read_text()
+        and "import csv" not in (project / "file_readers.py").read_text()
+    )
+    assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "paramiko==5.1.0"]
+    assert project_tests(project).returncode == 0
