@@ -136,7 +136,7 @@ def test_local_csv_first_sync_then_only_new_changed_and_fixed_files(template, to
     first = fivetran_debug(project, configuration, tool_env)
 
     assert files_read(first, "orders") == ["2024/orders_1.csv", "orders_2.csv.gz", "orders_3.csv", "orders_4.csv"]
-    assert re.search(r"SEVERE .*orders: cannot read orders_bad\.csv: UnicodeDecodeError", first)
+    assert re.search(r"(SEVERE|ERROR) .*orders: cannot read orders_bad\.csv: UnicodeDecodeError", first)
     summary = next(line for line in first.splitlines() if "could not be read and will be retried" in line)
     assert "orders: orders_bad.csv (UnicodeDecodeError" in summary
     assert "orders_3.csv has 2 rows whose field count differs from the header" in first
