@@ -44,7 +44,7 @@ from graphql import (
 )
 
 from tests.servers.base import FakeHandler, FakeServer, ServedApi
-from tests.servers.rest_api import HTML_503, Auth, CredentialChecks, HttpError
+from tests.servers.rest_api import HTML_503, Auth, CredentialChecks, HttpError, RecordStore
 
 SCHEMA_SDL = """
 type Query {
@@ -149,7 +149,7 @@ def _unauthorized(message: str) -> HttpError:
 # ---------------------------------------------------------------------------------------------------- the server
 
 
-class FakeGraphQLApi(ServedApi, CredentialChecks):
+class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
     """A fake GraphQL API on 127.0.0.1 serving issue records as a Relay connection and as offset pages.
 
     Auth follows tests.servers.rest_api: the same `Auth` settings, checked on every POST to `path`, with the OAuth2
@@ -207,11 +207,6 @@ class FakeGraphQLApi(ServedApi, CredentialChecks):
             # stored records are replaced, never changed in place, so readers may share them without copying
             self._store[record["id"]] = copy.deepcopy(record)
 
-    def records(self) -> list[dict]:
-        """Deep copies of the current records, in insertion order."""
-        with self._lock:
-            return copy.deepcopy(list(self._store.values()))
-
     @property
     def requests(self) -> list[GraphQLRequestLog]:
         """Every request received so far, on any path (a copy of the list)."""
@@ -223,12 +218,6 @@ class FakeGraphQLApi(ServedApi, CredentialChecks):
         """POSTs to the GraphQL path, whatever their answer."""
         with self._lock:
             return self._graphql_requests
-
-    @property
-    def token_requests(self) -> int:
-        """Requests to the OAuth2 token path."""
-        with self._lock:
-            return self._token_requests
 
     # ---- schema and resolvers
 

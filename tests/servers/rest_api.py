@@ -392,6 +392,18 @@ def paginate(shape: ApiShape, faults: Faults, records: list[dict], query: dict[s
 # ---------------------------------------------------------------------------------------------------- the server
 
 
+class RecordStore:
+    """The records a fake API serves, keyed its own way; the host class provides `_lock` and `_store`."""
+
+    _lock: threading.Lock
+    _store: dict[Any, dict]
+
+    def records(self) -> list[dict]:
+        """Deep copies of the current records, in insertion order."""
+        with self._lock:
+            return copy.deepcopy(list(self._store.values()))
+
+
 class CredentialChecks:
     """The credentials a fake API accepts, by `Auth.method`, and its OAuth2 token endpoint; shared by the fakes.
 
@@ -402,6 +414,12 @@ class CredentialChecks:
     _lock: threading.Lock
     _tokens: dict[str, int]
     _token_requests: int
+
+    @property
+    def token_requests(self) -> int:
+        """Requests to the OAuth2 token path."""
+        with self._lock:
+            return self._token_requests
 
     def _denied(self, message: str) -> HttpError:
         """The 401 this API answers; a fake may shape its body the way its clients expect."""
@@ -464,7 +482,7 @@ class CredentialChecks:
         return answer
 
 
-class FakeRestApi(ServedApi, CredentialChecks):
+class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
     """A fake JSON REST API on 127.0.0.1 that serves `records` in the given shape, with optional auth and faults."""
 
     def __init__(
@@ -505,11 +523,6 @@ class FakeRestApi(ServedApi, CredentialChecks):
         with self._lock:
             self._store[key] = copy.deepcopy(record)
 
-    def records(self) -> list[dict]:
-        """Deep copies of the current records, in insertion order."""
-        with self._lock:
-            return copy.deepcopy(list(self._store.values()))
-
     @property
     def requests(self) -> list[RequestLog]:
         """Every request received so far (a copy of the list)."""
@@ -521,12 +534,6 @@ class FakeRestApi(ServedApi, CredentialChecks):
         """Requests to the records path."""
         with self._lock:
             return self._data_requests
-
-    @property
-    def token_requests(self) -> int:
-        """Requests to the OAuth2 token path."""
-        with self._lock:
-            return self._token_requests
 
     @property
     def duplicate_param_requests(self) -> int:
