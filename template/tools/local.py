@@ -34,20 +34,42 @@ SKIPPED_DIRS = {".git", ".venv", "venv", "files", "__pycache__", ".ruff_cache", 
 # What Fivetran runs: the connector's own modules. Everything else (tasks, tools, tests, docs) stays here.
 DEV_ONLY_MODULES = {"tasks.py"}
 
-# What a failed sync's output usually means, and what to do about it.
+# What a failed sync's output usually means, and what to do about it; the first pattern that matches wins, so the
+# specific ones come first.
 DIAGNOSES: list[tuple[str, str, str]] = [
     (
-        r"HTTP 401|authentication failed|invalid_client|password authentication failed",
+        r"cannot resolve the host name",
+        "the host name does not resolve",
+        "check the host in the configuration's URL, and this machine's DNS or VPN",
+    ),
+    (
+        r"refused the connection \(nothing listens",
+        "connection refused",
+        "check the host and port in the configuration's URL, and that the service is up",
+    ),
+    (
+        r"TLS certificate of .* could not be verified|TLS handshake with",
+        "TLS",
+        "the server's certificate or protocol is not what the URL says: check https vs http and the port",
+    ),
+    (r"HTTP proxy refused", "proxy", "check HTTPS_PROXY / HTTP_PROXY, or unset them"),
+    (r"did not answer in time", "timeout", "the API is slow or unreachable from here; try again, check the URL"),
+    (
+        r"refused the connection|password authentication failed|Access denied for user",
+        "database login",
+        "fix the configuration key the message names",
+    ),
+    (
+        r"HTTP 401|authentication failed|invalid_client",
         "credentials",
         "check the secrets in CONNECTOR_* variables or configuration.local.json",
     ),
     (r"HTTP 403|access denied", "permissions", "the credentials work but may not read this source"),
     (
-        r"HTTP 404|not found:|ConnectionError|failed after \d+ attempts",
-        "URL",
-        "check the URL in the configuration (base_url or graphql_url) and the paths the connector requests",
+        r"Cannot query field|Unknown argument|Variable \S+ of type|answered with errors",
+        "GraphQL query",
+        "read the API's messages above; fix the query in graphql_queries.py (or graphql_query with copier update)",
     ),
-    (r"answered with errors", "GraphQL errors", "read the API's messages above; fix the query in graphql_queries.py"),
     (r"no pageInfo", "GraphQL paging", "add pageInfo { hasNextPage endCursor } to the query or fix page_info_path"),
     (r"records_path", "records path", "compare records_path with a real response of the API"),
     (r"not JSON", "response format", "the API answered with something other than JSON: check the URL and credentials"),
@@ -57,14 +79,18 @@ DIAGNOSES: list[tuple[str, str, str]] = [
         "check the pagination settings against the API's documentation",
     ),
     (r"HTTP 429", "rate limit", "the API kept rate-limiting; lower page_size or sync less often"),
+    (r"HTTP 404|not found:", "URL", "check the URL in the configuration (base_url or graphql_url) and the paths"),
     (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
-    (r"refused the connection", "database login", "fix the configuration key the message names"),
     (r"tables not found in schema", "table names", "compare `tables` in the configuration with the names listed"),
+    (r"holds no tables", "empty schema", "check `schema` in the configuration and the user's grants on its tables"),
     (r"connection to .* was lost", "database connection", "check that the server is up and reachable from here"),
     (r"cannot list s3://|cannot reach S3", "S3 bucket", "check bucket, region, endpoint_url and the AWS key's rights"),
     (r"SFTP login|SFTP server|remote_path '", "SFTP server", "check host, port, username, the secret and host_key"),
     (r"is not a directory", "folder", "point folder at the directory that holds the files"),
+    (r"no file in .* matches", "file pattern", "no file matched: check the pattern (and the folder, prefix or path)"),
 ]
+# The connector's own warnings in `fivetran debug` output, e.g. "12:00:00.000 WARNING  ⚡ connector <message>".
+CONNECTOR_WARNING = re.compile(r"^\S+ WARNING\s+\S+ connector\s+(?P<message>.*)$", re.MULTILINE)
 
 
 def refuse_unresolved_update() -> None:
@@ -157,10 +183,13 @@ def run_sync(label: str) -> str:
     with runtime_folder() as folder:
         command = ["fivetran", "debug", str(folder), "--configuration", str(EFFECTIVE_CONFIGURATION)]
         process = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
-    output = process.stdout + process.stderr
+        keep_crash_reports(folder)
+    # Paths as the owner knows them: the project's files, not their temporary copies.
+    output = (process.stdout + process.stderr).replace(str(folder), str(PROJECT))
     (FILES / f"{label.lower().replace(' ', '_')}.log").write_text(output, encoding="utf-8")
     failed = process.returncode != 0 or "SYNC FAILED" in output
-    console.print((without_tracebacks(output) if failed else output).rstrip(), markup=False)
+    # soft_wrap: log lines stay whole, for the terminal to wrap and for grep to find.
+    console.print((without_tracebacks(output) if failed else output).rstrip(), markup=False, soft_wrap=True)
     if failed:
         raise Exit(f"{label} failed.\n{diagnose(output)}", code=1)
     return output
@@ -184,6 +213,17 @@ def runtime_folder() -> Iterator[Path]:
             yield PROJECT
             return
         yield folder
+
+
+def keep_crash_reports(folder: Path) -> None:
+    """The CLI writes crash reports next to the code it ran; move them to the project's crash-reports/."""
+    reports = folder / "crash-reports"
+    if folder == PROJECT or not reports.is_dir():
+        return
+    kept = PROJECT / "crash-reports"
+    kept.mkdir(exist_ok=True)
+    for report in reports.iterdir():
+        shutil.move(str(report), kept / report.name)
 
 
 def copy_runtime_files(destination: Path) -> None:
@@ -214,11 +254,19 @@ def diagnose(output: str) -> str:
     for pattern, cause, fix in DIAGNOSES:
         if re.search(pattern, output):
             return f"Likely cause: {cause}. Fix: {fix}."
-    return "Read the log above from its first SEVERE line; files/*.log keeps it."
+    return "Read the log above from its first SEVERE or ERROR line; files/*.log keeps it."
+
+
+def connector_warnings(output: str) -> list[str]:
+    return [match.group("message").strip() for match in CONNECTOR_WARNING.finditer(output)]
 
 
 def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
-    """The connector's tables, primary keys and cursor columns, named as the destination names them."""
+    """The connector's tables, primary keys and cursor columns, named as the destination names them.
+
+    Calls the connector's schema(), which for a database reads the catalog: a refused login or an empty schema is
+    told here, before any sync, as the connector words it.
+    """
     from fivetran_connector_sdk import Logging
 
     # Outside `fivetran debug` the SDK's logger has no level and refuses to log; schema() may warn.
@@ -227,10 +275,17 @@ def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
     sys.path.insert(0, str(PROJECT))
     from connector import schema
 
+    try:
+        tables = schema(configuration)
+    except Exception as error:  # the connector's message says what to fix; a traceback would only bury it
+        message = f"{type(error).__name__}: {error}"
+        raise Exit(f"The connector's schema() failed: {message}\n{diagnose(message)}", code=1) from None
+    if not tables:
+        raise Exit("The connector declares no tables: check the configuration that selects them.", code=1)
     cursors = cursor_fields()
     return [
         TableSpec.from_source(table["table"], table.get("primary_key") or [], cursor_of(table, cursors))
-        for table in schema(configuration)
+        for table in tables
     ]
 
 
