@@ -126,7 +126,7 @@ def test_first_deploy_creates_the_connection_and_records_it(project, tested_proj
     assert "Deployment summary" in result.stdout and "items: 25" in result.stdout
     assert "--api-key ***" in result.stdout
     token_row = table_row(result.stdout, "bearer_token")
-    assert "***" in token_row and "CONNECTOR_BEARER_TOKEN variable" in token_row
+    assert "***" in token_row and "CONNECTOR_BEARER_TOKEN (environment)" in token_row
     assert "configuration.json" in table_row(result.stdout, "base_url")
     assert_no_secret_leaked(project, result)
 
@@ -247,33 +247,35 @@ def test_deploy_asks_for_confirmation(project, tested_project, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("case", "expected"),
+    ("url", "source", "refusal"),
     [
         (
-            "loopback_from_environment",
-            f"base_url = {LOOPBACK_BASE_URL} is a loopback address, from CONNECTOR_BASE_URL variable: "
-            "unset CONNECTOR_BASE_URL",
+            LOOPBACK_BASE_URL,
+            "CONNECTOR_BASE_URL (environment)",
+            "is a loopback address, from CONNECTOR_BASE_URL (environment): unset CONNECTOR_BASE_URL",
         ),
         (
-            "private_from_local_file",
-            "base_url = http://10.20.30.40/api is a private address, from configuration.local.json: "
-            "remove base_url from configuration.local.json",
+            "http://10.20.30.40/api",
+            "configuration.local.json",
+            "is a private address, from configuration.local.json: remove base_url from configuration.local.json",
         ),
     ],
+    ids=["loopback_from_environment", "private_from_local_file"],
 )
-def test_unreachable_host_is_shown_and_refused_with_yes(case, expected, project, tested_project, tmp_path):
+def test_unreachable_host_is_shown_and_refused_with_yes(url, source, refusal, project, tested_project, tmp_path):
     """`--yes` alone never deploys a URL that Fivetran's cloud cannot reach; the table shows where it came from."""
-    overrides = {"CONNECTOR_BASE_URL": LOOPBACK_BASE_URL} if case == "loopback_from_environment" else {}
-    if case == "private_from_local_file":
-        (project / "configuration.local.json").write_text(json.dumps({"base_url": "http://10.20.30.40/api"}))
+    overrides = {}
+    if source == "configuration.local.json":
+        (project / "configuration.local.json").write_text(json.dumps({"base_url": url}))
+    else:
+        overrides["CONNECTOR_BASE_URL"] = url
     with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
         result = invoke(project, deploy_environment(tested_project, tmp_path, fivetran, **overrides), "deploy", "--yes")
         assert fivetran.requests == []  # no package uploaded, no connection created
     assert result.returncode != 0
-    source = "CONNECTOR_BASE_URL variable" if case == "loopback_from_environment" else "configuration.local.json"
     row = table_row(result.stdout, "base_url")
-    assert expected.split(" = ")[1].split(" ")[0] in row and source in row
-    assert "Not deploying" in result.stderr and expected in result.stderr
+    assert url in row and source in row
+    assert "Not deploying" in result.stderr and f"base_url = {url} {refusal}" in result.stderr
     assert "add --allow-private-hosts" in result.stderr
     assert "***" in table_row(result.stdout, "bearer_token")
     assert_no_secret_leaked(project, result)
@@ -285,7 +287,7 @@ def test_unreachable_host_asks_a_specific_question(project, tested_project, tmp_
         result = invoke(project, environment, "deploy", stdin="\n")
         assert fivetran.requests == []
     assert result.returncode != 0 and "Deployment cancelled." in result.stderr
-    assert "is a loopback address, from CONNECTOR_BASE_URL variable" in result.stdout
+    assert "is a loopback address, from CONNECTOR_BASE_URL (environment)" in result.stdout
     assert "Deploy a connection that uses these addresses anyway? [y/N]" in result.stdout
     assert "Continue?" not in result.stdout  # the general question comes only after this one
 
@@ -298,7 +300,7 @@ def test_unreachable_host_deploys_with_allow_private_hosts(project, tested_proje
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         (created,) = fivetran.requests_to("POST", "/v1/connectors")
         assert deployed_configuration(created.json)["base_url"] == LOOPBACK_BASE_URL
-    assert "CONNECTOR_BASE_URL variable" in table_row(result.stdout, "base_url")
+    assert "CONNECTOR_BASE_URL (environment)" in table_row(result.stdout, "base_url")
     assert_no_secret_leaked(project, result)
 
 

@@ -223,7 +223,7 @@ class ConfigurationValue:
 
     key: str
     value: str
-    source: str  # configuration.json, configuration.local.json, or the CONNECTOR_<KEY> variable
+    source: str  # configuration.json, configuration.local.json, or "CONNECTOR_<KEY> (environment)"
     secret: bool
 
     @property
@@ -233,8 +233,10 @@ class ConfigurationValue:
     @property
     def shown(self) -> str:
         """The value as it may be printed: a secret fully masked (not even a prefix), a URL without credentials."""
+        if not self.value:
+            return "(empty)"
         if self.secret:
-            return MASK if self.value else "(empty)"
+            return MASK
         return without_credentials(self.value) if "://" in self.value else self.value
 
 
@@ -247,7 +249,7 @@ def configuration_values(configuration: dict[str, str]) -> list[ConfigurationVal
     for key, value in configuration.items():
         variable = local.ENV_PREFIX + key.upper()
         if variable in os.environ:
-            source = f"{variable} variable"
+            source = f"{variable} (environment)"
         elif key in local_keys:
             source = local_file.name
         else:
@@ -273,7 +275,8 @@ def without_credentials(url: str) -> str:
 def configuration_table(values: list[ConfigurationValue]) -> Table:
     table = Table(
         title="Configuration to deploy",
-        caption="Highlighted: values that override configuration.json. Secrets are masked.",
+        caption="Values from configuration.local.json or the environment (highlighted) override configuration.json. "
+        "Secrets are masked.",
     )
     table.add_column("key", no_wrap=True)
     table.add_column("value", overflow="fold")
