@@ -223,12 +223,29 @@ class ConfigurationValue:
 
     key: str
     value: str
-    source: str  # configuration.json, configuration.local.json, or "CONNECTOR_<KEY> (environment)"
+    source: str  # "configuration.json", "configuration.local.json" or "environment" (the CONNECTOR_<KEY> variable)
     secret: bool
+
+    @property
+    def variable(self) -> str:
+        return local.ENV_PREFIX + self.key.upper()
+
+    @property
+    def origin(self) -> str:
+        """Where the value came from, as the table and the messages name it."""
+        return f"{self.variable} (environment)" if self.source == "environment" else self.source
 
     @property
     def overridden(self) -> bool:
         return self.source != TRACKED_CONFIGURATION.name
+
+    @property
+    def how_to_change(self) -> str:
+        if self.source == "environment":
+            return f"unset {self.variable}"
+        if self.source == local.LOCAL_CONFIGURATION.name:
+            return f"remove {self.key} from configuration.local.json"
+        return f"change {self.key} in configuration.json and run `invoke test` again"
 
     @property
     def shown(self) -> str:
@@ -241,15 +258,14 @@ class ConfigurationValue:
 
 
 def configuration_values(configuration: dict[str, str]) -> list[ConfigurationValue]:
-    """Each value with its source, in the order local.merged_configuration() applies them: environment first."""
+    """Each value with its source, by local.merged_configuration()'s precedence: environment, local file, tracked."""
     tracked = tracked_configuration()
     local_file = local.LOCAL_CONFIGURATION
     local_keys = json.loads(local_file.read_text(encoding="utf-8")).keys() if local_file.exists() else set()
     values = []
     for key, value in configuration.items():
-        variable = local.ENV_PREFIX + key.upper()
-        if variable in os.environ:
-            source = f"{variable} (environment)"
+        if local.ENV_PREFIX + key.upper() in os.environ:
+            source = "environment"
         elif key in local_keys:
             source = local_file.name
         else:
@@ -282,7 +298,7 @@ def configuration_table(values: list[ConfigurationValue]) -> Table:
     table.add_column("value", overflow="fold")
     table.add_column("from", overflow="fold")
     for value in values:
-        table.add_row(value.key, value.shown, value.source, style="bold yellow" if value.overridden else None)
+        table.add_row(value.key, value.shown, value.origin, style="bold yellow" if value.overridden else None)
     return table
 
 
@@ -294,13 +310,8 @@ class UnreachableHost:
     kind: str  # "a loopback address", "a private address", ...
 
     def describe(self) -> str:
-        if self.value.source.startswith(local.ENV_PREFIX):
-            fix = f"unset {self.value.source.split()[0]}"
-        elif self.value.source == local.LOCAL_CONFIGURATION.name:
-            fix = f"remove {self.value.key} from configuration.local.json"
-        else:
-            fix = f"change {self.value.key} in configuration.json and run `invoke test` again"
-        return f"{self.value.key} = {self.value.shown} is {self.kind}, from {self.value.source}: {fix}"
+        value = self.value
+        return f"{value.key} = {value.shown} is {self.kind}, from {value.origin}: {value.how_to_change}"
 
 
 def unreachable_hosts(values: list[ConfigurationValue]) -> list[UnreachableHost]:
@@ -315,6 +326,7 @@ def unreachable_hosts(values: list[ConfigurationValue]) -> list[UnreachableHost]
 
 
 def host_of(key: str, value: str) -> str | None:
+    """The host that a URL key (`url`, `*_url`) or a host key (`host`, `*_host`) names; None for other keys."""
     value = value.strip()
     if not value:
         return None
@@ -323,18 +335,17 @@ def host_of(key: str, value: str) -> str | None:
             return urlsplit(value if "://" in value else f"//{value}").hostname
         if key == "host" or key.endswith("_host"):
             bare = value.strip("[]")
-            return bare if is_ip_address(bare) else urlsplit(f"//{value}").hostname  # `db:5432` names db
+            return bare if ip_address_of(bare) else urlsplit(f"//{value}").hostname  # `db:5432` names db
     except ValueError:
         return None  # malformed (an unclosed IPv6 bracket): validate_configuration() reports those
     return None
 
 
-def is_ip_address(text: str) -> bool:
+def ip_address_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ipaddress.ip_address(text.split("%")[0])  # an IPv6 zone (fe80::1%eth0) is not part of the address
+        return ipaddress.ip_address(text.split("%")[0])  # an IPv6 zone (fe80::1%eth0) is not part of the address
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def unreachable_kind(host: str) -> str | None:
@@ -342,9 +353,9 @@ def unreachable_kind(host: str) -> str | None:
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return "a loopback address"
-    if not is_ip_address(host):
+    address = ip_address_of(host)
+    if address is None:
         return None
-    address = ipaddress.ip_address(host.split("%")[0])
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     return next((kind for network, kind in UNREACHABLE_NETWORKS if address in network), None)
