@@ -28,6 +28,7 @@ API_KEY, API_SECRET = "fivetran-key", "fivetran-secret-51d2"
 SHAPE = ApiShape(path="/v1/items", records_path="data")
 PUBLIC_BASE_URL = "https://api.items.example.com"
 LOOPBACK_BASE_URL = "http://127.0.0.1:8765/api"
+URL_PASSWORD = "url-password-2b8e"
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def deploy_environment(tested_project, tmp_path, fivetran: FakeFivetranApi, **ov
 
 
 def assert_no_secret_leaked(project: Path, result: subprocess.CompletedProcess) -> None:
-    for secret in (SOURCE_TOKEN, API_SECRET):
+    for secret in (SOURCE_TOKEN, API_SECRET, URL_PASSWORD):
         assert secret not in result.stdout and secret not in result.stderr
         for path in project.rglob("*"):
             if path.is_file():
@@ -247,22 +248,30 @@ def test_deploy_asks_for_confirmation(project, tested_project, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("url", "source", "refusal"),
+    ("url", "shown", "source", "refusal"),
     [
         (
+            LOOPBACK_BASE_URL,
             LOOPBACK_BASE_URL,
             "CONNECTOR_BASE_URL (environment)",
             "is a loopback address, from CONNECTOR_BASE_URL (environment): unset CONNECTOR_BASE_URL",
         ),
         (
             "http://10.20.30.40/api",
+            "http://10.20.30.40/api",
             "configuration.local.json",
             "is a private address, from configuration.local.json: remove base_url from configuration.local.json",
         ),
+        (
+            f"http://reader:{URL_PASSWORD}@[fd12:3456::7]:8080/api?key=abc123",
+            "http://reader:***@[fd12:3456::7]:8080/api?key=***",
+            "CONNECTOR_BASE_URL (environment)",
+            "is a private address, from CONNECTOR_BASE_URL (environment)",
+        ),
     ],
-    ids=["loopback_from_environment", "private_from_local_file"],
+    ids=["loopback_from_environment", "private_from_local_file", "private_ipv6_with_credentials"],
 )
-def test_unreachable_host_is_shown_and_refused_with_yes(url, source, refusal, project, tested_project, tmp_path):
+def test_unreachable_host_is_shown_and_refused_with_yes(url, shown, source, refusal, project, tested_project, tmp_path):
     """`--yes` alone never deploys a URL that Fivetran's cloud cannot reach; the table shows where it came from."""
     overrides = {}
     if source == "configuration.local.json":
@@ -274,8 +283,8 @@ def test_unreachable_host_is_shown_and_refused_with_yes(url, source, refusal, pr
         assert fivetran.requests == []  # no package uploaded, no connection created
     assert result.returncode != 0
     row = table_row(result.stdout, "base_url")
-    assert url in row and source in row
-    assert "Not deploying" in result.stderr and f"base_url = {url} {refusal}" in result.stderr
+    assert shown in row and source in row
+    assert "Not deploying" in result.stderr and f"base_url = {shown} {refusal}" in result.stderr
     assert "add --allow-private-hosts" in result.stderr
     assert "***" in table_row(result.stdout, "bearer_token")
     assert_no_secret_leaked(project, result)
@@ -284,12 +293,18 @@ def test_unreachable_host_is_shown_and_refused_with_yes(url, source, refusal, pr
 def test_unreachable_host_asks_a_specific_question(project, tested_project, tmp_path):
     with FakeFivetranApi(api_key=API_KEY, api_secret=API_SECRET) as fivetran:
         environment = deploy_environment(tested_project, tmp_path, fivetran, CONNECTOR_BASE_URL=LOOPBACK_BASE_URL)
-        result = invoke(project, environment, "deploy", stdin="\n")
+        refused = invoke(project, environment, "deploy", stdin="\n")
         assert fivetran.requests == []
-    assert result.returncode != 0 and "Deployment cancelled." in result.stderr
-    assert "is a loopback address, from CONNECTOR_BASE_URL (environment)" in result.stdout
-    assert "Deploy a connection that uses these addresses anyway? [y/N]" in result.stdout
-    assert "Continue?" not in result.stdout  # the general question comes only after this one
+        assert refused.returncode != 0 and "Deployment cancelled." in refused.stderr
+        assert "is a loopback address, from CONNECTOR_BASE_URL (environment)" in refused.stdout
+        assert "Deploy a connection that uses these addresses anyway? [y/N]" in refused.stdout
+        assert "Continue?" not in refused.stdout  # the general question comes only after this one
+
+        confirmed = invoke(project, environment, "deploy", stdin="y\ny\n")  # this question, then "Continue?"
+        assert confirmed.returncode == 0, confirmed.stdout[-3000:] + confirmed.stderr[-2000:]
+        (created,) = fivetran.requests_to("POST", "/v1/connectors")
+        assert deployed_configuration(created.json)["base_url"] == LOOPBACK_BASE_URL
+    assert_no_secret_leaked(project, confirmed)
 
 
 def test_unreachable_host_deploys_with_allow_private_hosts(project, tested_project, tmp_path):

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from invoke import Exit
 from rich.table import Table
+from rich.text import Text
 
 from tools import local
 from tools.report import console
@@ -288,6 +289,13 @@ def without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def password_in_url(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
+
+
 def configuration_table(values: list[ConfigurationValue]) -> Table:
     table = Table(
         title="Configuration to deploy",
@@ -298,7 +306,9 @@ def configuration_table(values: list[ConfigurationValue]) -> Table:
     table.add_column("value", overflow="fold")
     table.add_column("from", overflow="fold")
     for value in values:
-        table.add_row(value.key, value.shown, value.origin, style="bold yellow" if value.overridden else None)
+        # Text, not markup: a value such as http://[fd12::7]/ is shown as written, brackets included.
+        cells = (Text(value.key), Text(value.shown), Text(value.origin))
+        table.add_row(*cells, style="bold yellow" if value.overridden else None)
     return table
 
 
@@ -418,6 +428,7 @@ def deploy_command(key: str, destination: str, connection: str, configuration_pa
 def known_secrets(values: list[ConfigurationValue]) -> list[str]:
     """Every secret this deployment handles: the connector's and the Fivetran API key, in every form it is given."""
     secrets = [value.value for value in values if value.secret]
+    secrets += [password_in_url(value.value) for value in values if "://" in value.value]
     secrets += [os.environ.get("FIVETRAN_API_KEY", ""), os.environ.get("FIVETRAN_API_SECRET", ""), api_key() or ""]
     return [secret for secret in secrets if secret]
 
