@@ -3,6 +3,7 @@ the DuckDB warehouse it writes, so that tests compare synced rows with what the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import runpy
@@ -17,6 +18,9 @@ from typing import Any
 
 import copier
 import duckdb
+
+if sys.platform != "win32":
+    import fcntl
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -83,6 +87,85 @@ def tool_environment(home: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return environment
+
+
+OWNER_VENVS = REPO / "build" / "owner-venvs"
+
+
+def owner_venv(project: Path) -> Path:
+    """A virtual environment made only from the project's own requirements files, as its after-copy message says.
+
+    Nothing of the template's own environment leaks in, so a dependency the project forgot fails here as it would
+    for its owner. Environments are kept under build/owner-venvs, one per content of the requirements files, and
+    built once: CI renders many projects that share the same few requirements.
+    """
+    requirements = [project / "requirements-dev.txt"]
+    if (project / "requirements.txt").exists():
+        requirements.append(project / "requirements.txt")
+    digest = hashlib.sha256(b"".join(path.name.encode() + path.read_bytes() for path in requirements)).hexdigest()
+    venv = OWNER_VENVS / digest[:16]
+    done = venv / ".complete"
+    OWNER_VENVS.mkdir(parents=True, exist_ok=True)
+    with open(OWNER_VENVS / f"{digest[:16]}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder per environment, however many tests ask for it at once
+        if not done.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            staged = venv.with_name(venv.name + ".requirements")
+            shutil.rmtree(staged, ignore_errors=True)
+            staged.mkdir()
+            for path in requirements:  # `-r requirements.txt` is resolved next to requirements-dev.txt
+                shutil.copy2(path, staged / path.name)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+            installed = subprocess.run(
+                [
+                    str(venv / "bin" / "pip"),
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                    str(staged / "requirements-dev.txt"),
+                ],
+                capture_output=True,  # pip's notes on this machine's package mirrors are not the test's output
+                text=True,
+                timeout=1200,
+            )
+            if installed.returncode != 0:
+                raise RuntimeError(f"pip could not install {requirements[0]}:\n{installed.stdout}{installed.stderr}")
+            done.write_text("\n".join(str(path) for path in requirements))
+    return venv
+
+
+def owner_environment(venv: Path, home: Path) -> dict[str, str]:
+    """The isolated CLI sandbox of tool_environment, with the owner's venv on PATH instead of the template's."""
+    environment = tool_environment(home)
+    shim_dir = home / "owner-bin"
+    shim_dir.mkdir(parents=True, exist_ok=True)
+    shim = shim_dir / "pipreqs"
+    shim.write_text(f'#!/bin/sh\nexec "{venv / "bin" / "python"}" -m pipreqs.pipreqs --use-local "$@"\n')
+    shim.chmod(0o755)
+    inherited = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry and Path(entry) != BIN]
+    environment.update(
+        PATH=os.pathsep.join([str(shim_dir), str(venv / "bin"), *inherited]),
+        VIRTUAL_ENV=str(venv),
+    )
+    environment.pop("PYTHONPATH", None)
+    return environment
+
+
+def owner_run(
+    project: Path, environment: dict[str, str], *command: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """A command of the owner's venv (invoke, ruff, pytest) in the project, output captured for assertions."""
+    executable = Path(environment["VIRTUAL_ENV"]) / "bin" / command[0]
+    return subprocess.run(
+        [str(executable), *command[1:]],
+        cwd=project,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def fivetran_debug(project: Path, configuration: dict[str, str], environment: dict[str, str]) -> str:

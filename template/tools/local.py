@@ -6,16 +6,18 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from invoke import Exit
-from rich.console import Console
 
+from tools.report import console
 from tools.verification import TableSpec
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -31,8 +33,6 @@ ENV_PREFIX = "CONNECTOR_"
 SKIPPED_DIRS = {".git", ".venv", "venv", "files", "__pycache__", ".ruff_cache", ".pytest_cache", "node_modules"}
 # What Fivetran runs: the connector's own modules. Everything else (tasks, tools, tests, docs) stays here.
 DEV_ONLY_MODULES = {"tasks.py"}
-
-console = Console(highlight=False)
 
 # What a failed sync's output usually means, and what to do about it.
 DIAGNOSES: list[tuple[str, str, str]] = [
@@ -152,16 +152,62 @@ def effective_configuration_file(configuration: dict[str, str]) -> Iterator[Path
 
 
 def run_sync(label: str) -> str:
-    """Run `fivetran debug` once; its output is shown and kept in files/<label>.log."""
+    """Run `fivetran debug` once on the runtime files; its output is shown and kept in files/<label>.log."""
     console.rule(f"[bold]{label}")
-    command = ["fivetran", "debug", "--configuration", str(EFFECTIVE_CONFIGURATION)]
-    process = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
+    with runtime_folder() as folder:
+        command = ["fivetran", "debug", str(folder), "--configuration", str(EFFECTIVE_CONFIGURATION)]
+        process = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
     output = process.stdout + process.stderr
     (FILES / f"{label.lower().replace(' ', '_')}.log").write_text(output, encoding="utf-8")
-    console.print(output.rstrip(), markup=False)
-    if process.returncode != 0 or "SYNC FAILED" in output:
+    failed = process.returncode != 0 or "SYNC FAILED" in output
+    console.print((without_tracebacks(output) if failed else output).rstrip(), markup=False)
+    if failed:
         raise Exit(f"{label} failed.\n{diagnose(output)}", code=1)
     return output
+
+
+@contextmanager
+def runtime_folder() -> Iterator[Path]:
+    """A temporary folder holding only what Fivetran runs, its files/ linked to the project's.
+
+    `fivetran debug` checks requirements.txt against the imports of every module in the folder it runs, so run in the
+    project it would ask for tasks.py's and the tests' tools (invoke, pytest, duckdb) as runtime requirements. Run
+    here, it sees what `invoke deploy` uploads; the warehouse and the state still land in the project's files/.
+    The connector runs with the project as its working directory, so relative paths in the configuration hold.
+    """
+    with tempfile.TemporaryDirectory(prefix="connector-runtime-") as temporary:
+        folder = Path(temporary)
+        copy_runtime_files(folder)
+        try:
+            (folder / "files").symlink_to(FILES, target_is_directory=True)
+        except OSError:  # no symbolic links here (Windows without the privilege): run in the project itself
+            yield PROJECT
+            return
+        yield folder
+
+
+def copy_runtime_files(destination: Path) -> None:
+    for path in runtime_files():
+        shutil.copy2(path, destination / path.name)
+
+
+TRACEBACK_START = re.compile(r"^\s*Traceback \(most recent call last\):")
+
+
+def without_tracebacks(output: str) -> str:
+    """The sync's output with Python tracebacks folded to one line: the message after them says what went wrong,
+    and the whole traceback stays in files/<label>.log for a bug report."""
+    lines, folding = [], False
+    for line in output.splitlines():
+        if TRACEBACK_START.match(line):
+            folding = True
+            lines.append("  (traceback omitted: the full log is in files/)")
+            continue
+        if folding and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        folding = False
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def diagnose(output: str) -> str:

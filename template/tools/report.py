@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
 from tools.verification import Result
 
-console = Console(highlight=False)
+# Rich assumes 80 columns when the output is a file or a CI log, and folds every table to fit; give it room instead.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def collect_problems(results: list[Result]) -> list[str]:
+    """The problems the checks found, each naming its table."""
+    return [f"{result.check.table}: {result.problem}" for result in results if result.problem]
 
 
 def show_results(title: str, results: list[Result], samples: bool = True) -> list[str]:
     """Print the results table by table; return the problems found, each naming its table."""
-    problems = []
     summary = Table(title=title)
     for column in ("table", "rows", "duplicate keys", "null keys", "cursor range", "deleted", "last synced"):
         summary.add_column(column, overflow="fold")
     by_table: dict[str, dict[str, Result]] = {}
     for result in results:
         by_table.setdefault(result.check.table, {})[result.check.name] = result
-        if result.problem:
-            problems.append(f"{result.check.table}: {result.problem}")
     for table, checks in by_table.items():
         summary.add_row(
             table,
@@ -36,7 +41,7 @@ def show_results(title: str, results: list[Result], samples: bool = True) -> lis
         sample = checks.get("sample")
         if samples and sample and sample.rows:
             show_sample(table, sample)
-    return problems
+    return collect_problems(results)
 
 
 def value(checks: dict[str, Result], name: str, index: int) -> str:
