@@ -82,7 +82,6 @@ def deploy_environment(tested_project, tmp_path, fivetran: FakeFivetranApi, **ov
         NO_PROXY="127.0.0.1,localhost",
         HTTP_PROXY="http://127.0.0.1:9",
         HTTPS_PROXY="http://127.0.0.1:9",
-        COLUMNS="200",  # the configuration table on one line per key, as in a wide terminal
     )
     environment.pop("CI", None)
     environment.update(overrides)
