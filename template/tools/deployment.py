@@ -345,7 +345,7 @@ def host_of(key: str, value: str) -> str | None:
             return urlsplit(value if "://" in value else f"//{value}").hostname
         if key == "host" or key.endswith("_host"):
             bare = value.strip("[]")
-            return bare if ip_address_of(bare) else urlsplit(f"//{value}").hostname  # `db:5432` names db
+            return bare if ip_address_of(bare) is not None else urlsplit(f"//{value}").hostname  # `db:5432` names db
     except ValueError:
         return None  # malformed (an unclosed IPv6 bracket): validate_configuration() reports those
     return None
