@@ -48,18 +48,20 @@ def render(c: Context, answers: str = "examples/openfda.yml", destination: str =
 
 @task
 def demo(c: Context) -> None:
-    """Render the default connector, start the sample openFDA API, run the project's `invoke test`, show results."""
+    """Render the default connector, start the sample openFDA API, run the project's `invoke test` in a fresh venv
+    made only from the project's requirements (as its owner would), then `invoke verify` and the row count."""
     sys.path.insert(0, str(REPO))
     import copier
 
-    from tests.harness import snapshot_template, tool_environment
+    from tests.harness import owner_environment, owner_venv, snapshot_template
 
     template = snapshot_template(_fresh(BUILD / "template"))
     project = _fresh(BUILD / "demo") / "fda_food_enforcement"
     copier.run_copy(str(template), str(project), defaults=True, unsafe=True, quiet=True)
     print(f"Rendered the default connector (openFDA food enforcement) into {project.relative_to(REPO)}")
-
-    environment = tool_environment(BUILD / "home")
+    print("Preparing its virtual environment from its own requirements-dev.txt (built once, then reused)")
+    venv = owner_venv(project)
+    environment = owner_environment(venv, BUILD / "home")
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.servers.rest_api", "--openfda", "--records", str(DEMO_RECORDS)],
         cwd=REPO,
@@ -70,20 +72,20 @@ def demo(c: Context) -> None:
         base_url = server.stdout.readline().strip()
         print(f"Sample openFDA API with {DEMO_RECORDS} recalls at {base_url}\n")
         environment["CONNECTOR_BASE_URL"] = base_url
-        result = subprocess.run([sys.executable, "-m", "invoke", "test"], cwd=project, env=environment)
+        result = subprocess.run([str(venv / "bin" / "invoke"), "test"], cwd=project, env=environment)
     finally:
         server.terminate()
         server.wait(timeout=10)
     if result.returncode != 0:
         raise Exit("The demo's local test failed; its output is above.", code=1)
-    _show_verification(project, environment)
+    _show_verification(project, venv, environment)
 
 
-def _show_verification(project: Path, environment: dict[str, str]) -> None:
+def _show_verification(project: Path, venv: Path, environment: dict[str, str]) -> None:
     """The project's own `invoke verify`, then the one thing only the demo knows: how many recalls the API holds."""
     import duckdb
 
-    subprocess.run([sys.executable, "-m", "invoke", "verify"], cwd=project, env=environment, check=True)
+    subprocess.run([str(venv / "bin" / "invoke"), "verify"], cwd=project, env=environment, check=True)
     with duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True) as connection:
         rows, keys = connection.execute(
             "SELECT count(*), count(DISTINCT recall_number) FROM tester.food_enforcement"

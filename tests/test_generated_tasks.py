@@ -54,4 +54,5 @@ def test_the_demo_syncs_the_sample_api_and_verifies_it(tool_env):
         [sys.executable, "-m", "invoke", "demo"], cwd=REPO, env=tool_env, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "its own requirements-dev.txt" in result.stdout  # the project runs in a venv of its own, as an owner's
     assert "250 rows, 250 distinct recall numbers" in result.stdout
