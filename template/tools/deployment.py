@@ -402,8 +402,7 @@ def stage_package(connection: str) -> Path:
     if package.exists():
         shutil.rmtree(package)
     package.mkdir(parents=True)
-    for path in local.runtime_files():
-        shutil.copy2(path, package / path.name)
+    local.copy_runtime_files(package)  # the same files `invoke test` ran with `fivetran debug`
     return package
 
 
