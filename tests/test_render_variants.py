@@ -170,13 +170,226 @@ VARIANTS: dict[str, dict] = {
 }
 
 
+# Realistic answers for real APIs, with the hazards they bring: key names that collide with sample fields (`name`,
+# `id`, `type`, `value`), a key that is also the incremental field, flattened nested fields, and values that need
+# escaping in Python, TOML and Markdown (quotes, backslashes, `\.`, unicode, `$`, `@`, brackets) or are long.
+LONG_SOURCE_NAME = 'Contoso "People & Places" directory – Zürich office’s HR feed (users, groups, café O\'Brien\\Weekly)'
+REALISTIC_VARIANTS: dict[str, dict] = {
+    # Microsoft Graph (OData): $top pages, @odata.nextLink holds the next URL, records under `value`.
+    "realistic_rest_msgraph_odata": {
+        "source_name": LONG_SOURCE_NAME,
+        "connector_name": "contoso_people_directory",
+        "base_url": "https://graph.microsoft.com/v1.0",
+        "endpoint_path": "/users",
+        "table_name": "users",
+        "records_path": "value",
+        "primary_key": "id",
+        "pagination": "next_url",
+        "next_url_path": r"@odata\.nextLink",
+        "page_size_param": "$top",
+        "incremental_field": "lastModifiedDateTime",
+        "incremental_filter": "$filter=lastModifiedDateTime ge {cursor}",
+        "record_order": "unknown",
+        "auth_method": "oauth2_client_credentials",
+        "oauth2_token_url": "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        "oauth2_scope": "https://graph.microsoft.com/.default",
+        "extra_headers": {
+            "ConsistencyLevel": "eventual",
+            "Prefer": 'odata.maxpagesize=999, outlook.timezone="W. Europe Standard Time", odata.include-annotations="*"',
+        },
+        "extra_params": {
+            "$select": "id,displayName,mail,userPrincipalName,department,jobTitle,officeLocation,lastModifiedDateTime",
+            "$count": "true",
+            "@search": '"displayName:Zoë" OR "mail:o\'brien@contoso.com"',
+        },
+    },
+    # JSON:API: page[number]/page[size], records under `data`, the timestamp nested in `attributes`.
+    "realistic_rest_jsonapi_brackets": {
+        "source_name": "Storefront JSON:API articles",
+        "base_url": "https://shop.example.com/jsonapi",
+        "endpoint_path": "/node/article",
+        "records_path": "data",
+        "primary_key": "id",
+        "pagination": "page_number",
+        "page_param": "page[number]",
+        "page_size_param": "page[size]",
+        "total_pages_path": "meta.page.total_pages",
+        "incremental_field": "attributes_updated_at",
+        "incremental_filter": "filter[updated_at][gte]={cursor}",
+        "auth_method": "api_key",
+        "api_key_location": "header",
+        "api_key_name": "X-Api-Key",
+        "extra_headers": {"Accept": "application/vnd.api+json"},
+        "extra_params": {"sort": "attributes.updated_at", "fields[node--article]": "title,body,updated_at"},
+    },
+    # GitHub labels: keyed by `name`, the body is the list, Link headers page it, no timestamp to filter on.
+    "realistic_rest_github_labels_key_is_name": {
+        "source_name": "GitHub labels of octo-org/octo-repo",
+        "base_url": "https://api.github.com",
+        "endpoint_path": "/repos/octo-org/octo-repo/labels",
+        "table_name": "labels",
+        "records_path": "",
+        "primary_key": "name",
+        "pagination": "link_header",
+        "page_size_param": "per_page",
+        "incremental_field": "",
+        "auth_method": "bearer",
+        "extra_headers": {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+    },
+    # A DNS provider: records keyed by (type, value), cursor pages, a regular expression with `\.` in a parameter.
+    "realistic_rest_dns_key_type_value": {
+        "source_name": "DNS records of example.com",
+        "base_url": "https://dns.example.net/api/v4",
+        "endpoint_path": "/zones/example.com/dns_records",
+        "table_name": "dns_records",
+        "records_path": "result",
+        "primary_key": "type, value",
+        "pagination": "cursor",
+        "cursor_param": "cursor",
+        "next_cursor_path": "result_info.cursor",
+        "page_size_param": "per_page",
+        "incremental_field": "modified_on",
+        "incremental_filter": "modified_since={cursor}",
+        "auth_method": "bearer",
+        "extra_params": {"name.regex": r"^(www|api)\.example\.com$", "match": "all", "comment.contains": "C:\\zones\\"},
+    },
+    # Plausible-like daily statistics: one row per day, so the key is also the incremental field.
+    "realistic_rest_daily_stats_key_is_cursor": {
+        "source_name": "Plausible daily stats",
+        "base_url": "https://plausible.io",
+        "endpoint_path": "/api/v1/stats/timeseries",
+        "table_name": "daily_stats",
+        "records_path": "results",
+        "primary_key": "date",
+        "pagination": "none",
+        "incremental_field": "date",
+        "incremental_filter": "date={cursor},2099-12-31",
+        "auth_method": "bearer",
+        "extra_params": {
+            "site_id": "example.com",
+            "period": "custom",
+            "metrics": "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events",
+            "filters": 'visit:country_name=="Côte d\'Ivoire";event:page==/blog/**',
+        },
+    },
+    # Salesforce SOQL through the query endpoint: a long query parameter with quotes, a backslash and unicode.
+    "realistic_rest_salesforce_soql": {
+        "source_name": "Salesforce accounts",
+        "base_url": "https://contoso.my.salesforce.com",
+        "endpoint_path": "/services/data/v60.0/query",
+        "table_name": "accounts",
+        "records_path": "records",
+        "primary_key": "Id",
+        "pagination": "next_url",
+        "next_url_path": "nextRecordsUrl",
+        "page_size_param": "",
+        "incremental_field": "LastModifiedDate",
+        "incremental_filter": "",
+        "auth_method": "bearer",
+        "extra_headers": {"Sforce-Query-Options": "batchSize=2000", "X-Note": "Ünïcödé \\ \"quoted\" $HOME @me"},
+        "extra_params": {
+            "q": "SELECT Id, Name, BillingCity, LastModifiedDate FROM Account "
+            "WHERE Name LIKE 'O\\'Brien%' AND BillingCity = 'Zürich' ORDER BY LastModifiedDate ASC",
+        },
+    },
+    # Shopify-like GraphQL: keyed by `name`... and a query whose string argument holds quotes and a backslash.
+    "realistic_graphql_shopify_orders": {
+        **GRAPHQL,
+        "source_name": 'Shopify "Plus" orders – Zürich store',
+        "graphql_url": "https://contoso.myshopify.com/admin/api/2024-10/graphql.json",
+        "graphql_query": (
+            "query Orders($first: Int!, $after: String, $since: DateTime) {\n"
+            '  orders(first: $first, after: $after, query: "tag:\\"VIP\\" AND email:*@example.com",'
+            " sortKey: UPDATED_AT, updatedAtMin: $since) {\n"
+            "    edges { node { name id updatedAt totalPriceSet { shopMoney { amount currencyCode } } } }\n"
+            "    pageInfo { hasNextPage endCursor }\n"
+            "  }\n"
+            "}"
+        ),
+        "table_name": "orders",
+        "records_path": "orders.edges",
+        "primary_key": "name",
+        "incremental_field": "updatedAt",
+        "auth_method": "api_key",
+        "api_key_location": "header",
+        "api_key_name": "X-Shopify-Access-Token",
+        "extra_headers": {"X-Request-Source": "fivetran \"connector\" – café"},
+    },
+    # GitHub GraphQL: labels keyed by (type, value)-like pairs, the key also the cursor on a second query.
+    "realistic_graphql_key_is_cursor_and_type_value": {
+        **GRAPHQL,
+        "graphql_url": "https://api.github.com/graphql",
+        "graphql_query": RELAY_QUERY,
+        "records_path": "issues.edges",
+        "primary_key": "type, value",
+        "incremental_field": "updatedAt",
+        "graphql_queries": [
+            {"table": "issues", "query": RELAY_QUERY, "records_path": "issues.edges", "primary_key": "type, value"},
+            {
+                "table": "daily_counts",
+                "query": RELAY_QUERY.replace("issues(", "dailyCounts("),
+                "records_path": "dailyCounts.edges",
+                "primary_key": "updatedAt",
+                "incremental_field": "updatedAt",
+            },
+        ],
+    },
+    # Vendor drops: tab-separated files in folders with spaces and brackets, keyed by (type, name).
+    "realistic_file_tsv_brackets_key_type_name": {
+        "source_type": "file",
+        "source_name": "Vendor \"Acme\" drops – Café Zürich",
+        "file_pattern": "Acme Drops/report_[0-9][0-9][0-9][0-9]-*.tsv",
+        "file_table": "acme_reports",
+        "csv_delimiter": "\\t",
+        "csv_quote": "'",
+        "primary_key": "type, name",
+    },
+    "realistic_file_jsonl_tables_key_name": {
+        "source_type": "file",
+        "file_format": "jsonl",
+        "file_pattern": "*.jsonl",
+        "file_tables": [
+            {"table": "products", "pattern": "Products (EU)/products_*.jsonl", "primary_key": "name"},
+            {"table": "prices", "pattern": "prices [v2]/*.jsonl", "primary_key": "type, value"},
+        ],
+    },
+    # Databases: table names with spaces and quotes, an odd schema name, a long host name.
+    "realistic_database_postgresql_odd_names": {
+        "source_type": "database",
+        "source_name": "Northwind \"legacy\" ERP – O'Brien & Söhne",
+        "db_host": "northwind-replica-01.c9akciq32xyz.eu-central-1.rds.amazonaws.com",
+        "db_name": "northwind",
+        "db_schema": "Sales & Ops $2024",
+        "db_tables": 'Order Details, O\'Brien "x", customers',
+        "incremental_column": "Last Modified",
+    },
+    "realistic_database_mysql_odd_names": {
+        "source_type": "database",
+        "db_engine": "mysql",
+        "db_host": "mysql-primary.internal.eu-west-1.prod.platform.example-company-with-a-long-name.com",
+        "db_name": "shop-eu_2024",
+        "db_tables": "Order Details, O'Brien \"x\"",
+        "incremental_column": "updated_at",
+    },
+    "realistic_database_sqlserver_odd_names": {
+        "source_type": "database",
+        "db_engine": "sqlserver",
+        "db_host": "sql-ag-listener.corp.contoso.com",
+        "db_name": "AdventureWorks2022",
+        "db_schema": "Sales [EU]",
+        "db_tables": "SalesOrderHeader, Order Details",
+        "incremental_column": "ModifiedDate",
+    },
+}
+
+
 def run(command: list[str], project) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("name", VARIANTS)
+@pytest.mark.parametrize("name", [*VARIANTS, *REALISTIC_VARIANTS])
 def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
-    project = render(template, tmp_path / "project", VARIANTS[name])
+    project = render(template, tmp_path / "project", {**VARIANTS, **REALISTIC_VARIANTS}[name])
 
     lint = run([str(BIN / "ruff"), "check", "."], project)
     assert lint.returncode == 0, lint.stdout
