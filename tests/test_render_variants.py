@@ -173,7 +173,9 @@ VARIANTS: dict[str, dict] = {
 # Realistic answers for real APIs, with the hazards they bring: key names that collide with sample fields (`name`,
 # `id`, `type`, `value`), a key that is also the incremental field, flattened nested fields, and values that need
 # escaping in Python, TOML and Markdown (quotes, backslashes, `\.`, unicode, `$`, `@`, brackets) or are long.
-LONG_SOURCE_NAME = 'Contoso "People & Places" directory – Zürich office’s HR feed (users, groups, café O\'Brien\\Weekly)'
+LONG_SOURCE_NAME = (
+    'Contoso "People & Places" directory – Zürich office’s HR feed (users, groups, café O\'Brien\\Weekly)'
+)
 REALISTIC_VARIANTS: dict[str, dict] = {
     # Microsoft Graph (OData): $top pages, @odata.nextLink holds the next URL, records under `value`.
     "realistic_rest_msgraph_odata": {
@@ -195,7 +197,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "oauth2_scope": "https://graph.microsoft.com/.default",
         "extra_headers": {
             "ConsistencyLevel": "eventual",
-            "Prefer": 'odata.maxpagesize=999, outlook.timezone="W. Europe Standard Time", odata.include-annotations="*"',
+            "Prefer": 'odata.maxpagesize=999, outlook.timezone="W. Europe Standard Time", odata.track-changes',
         },
         "extra_params": {
             "$select": "id,displayName,mail,userPrincipalName,department,jobTitle,officeLocation,lastModifiedDateTime",
@@ -286,7 +288,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "incremental_field": "LastModifiedDate",
         "incremental_filter": "",
         "auth_method": "bearer",
-        "extra_headers": {"Sforce-Query-Options": "batchSize=2000", "X-Note": "Ünïcödé \\ \"quoted\" $HOME @me"},
+        "extra_headers": {"Sforce-Query-Options": "batchSize=2000", "X-Note": 'Ünïcödé \\ "quoted" $HOME @me'},
         "extra_params": {
             "q": "SELECT Id, Name, BillingCity, LastModifiedDate FROM Account "
             "WHERE Name LIKE 'O\\'Brien%' AND BillingCity = 'Zürich' ORDER BY LastModifiedDate ASC",
@@ -313,7 +315,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "auth_method": "api_key",
         "api_key_location": "header",
         "api_key_name": "X-Shopify-Access-Token",
-        "extra_headers": {"X-Request-Source": "fivetran \"connector\" – café"},
+        "extra_headers": {"X-Request-Source": 'fivetran "connector" – café'},
     },
     # GitHub GraphQL: labels keyed by (type, value)-like pairs, the key also the cursor on a second query.
     "realistic_graphql_key_is_cursor_and_type_value": {
@@ -337,7 +339,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
     # Vendor drops: tab-separated files in folders with spaces and brackets, keyed by (type, name).
     "realistic_file_tsv_brackets_key_type_name": {
         "source_type": "file",
-        "source_name": "Vendor \"Acme\" drops – Café Zürich",
+        "source_name": 'Vendor "Acme" drops – Café Zürich',
         "file_pattern": "Acme Drops/report_[0-9][0-9][0-9][0-9]-*.tsv",
         "file_table": "acme_reports",
         "csv_delimiter": "\\t",
@@ -356,7 +358,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
     # Databases: table names with spaces and quotes, an odd schema name, a long host name.
     "realistic_database_postgresql_odd_names": {
         "source_type": "database",
-        "source_name": "Northwind \"legacy\" ERP – O'Brien & Söhne",
+        "source_name": 'Northwind "legacy" ERP – O\'Brien & Söhne',
         "db_host": "northwind-replica-01.c9akciq32xyz.eu-central-1.rds.amazonaws.com",
         "db_name": "northwind",
         "db_schema": "Sales & Ops $2024",
@@ -368,7 +370,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "db_engine": "mysql",
         "db_host": "mysql-primary.internal.eu-west-1.prod.platform.example-company-with-a-long-name.com",
         "db_name": "shop-eu_2024",
-        "db_tables": "Order Details, O'Brien \"x\"",
+        "db_tables": 'Order Details, O\'Brien "x"',
         "incremental_column": "updated_at",
     },
     "realistic_database_sqlserver_odd_names": {
