@@ -294,7 +294,8 @@ REALISTIC_VARIANTS: dict[str, dict] = {
             "WHERE Name LIKE 'O\\'Brien%' AND BillingCity = 'Zürich' ORDER BY LastModifiedDate ASC",
         },
     },
-    # Shopify-like GraphQL: keyed by `name`... and a query whose string argument holds quotes and a backslash.
+    # Shopify-like GraphQL: orders keyed by `name` ("#1001"), a query string argument with escaped quotes; header
+    # values stay within Latin-1, the only characters HTTP/1.1 headers carry.
     "realistic_graphql_shopify_orders": {
         **GRAPHQL,
         "source_name": 'Shopify "Plus" orders – Zürich store',
@@ -315,7 +316,7 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "auth_method": "api_key",
         "api_key_location": "header",
         "api_key_name": "X-Shopify-Access-Token",
-        "extra_headers": {"X-Request-Source": 'fivetran "connector" – café'},
+        "extra_headers": {"X-Request-Source": 'fivetran "connector" café'},
     },
     # GitHub GraphQL: labels keyed by (type, value)-like pairs, the key also the cursor on a second query.
     "realistic_graphql_key_is_cursor_and_type_value": {
