@@ -279,6 +279,25 @@ REALISTIC_VARIANTS: dict[str, dict] = {
             "filters": 'visit:country_name=="Côte d\'Ivoire";event:page==/blog/**',
         },
     },
+    # An ads reporting API: rows keyed by five dimensions, one of them the date the sync resumes from.
+    "realistic_rest_ads_report_wide_key_holds_cursor": {
+        "source_name": "Ads campaign performance report",
+        "base_url": "https://ads.example.com/api/v15",
+        "endpoint_path": "/customers/1234567890/reports/campaign_performance",
+        "table_name": "campaign_performance",
+        "records_path": "results",
+        "primary_key": (
+            "segments_date, campaign_resource_name, ad_group_resource_name, segments_device, segments_ad_network_type"
+        ),
+        "pagination": "cursor",
+        "cursor_param": "pageToken",
+        "next_cursor_path": "nextPageToken",
+        "page_size_param": "pageSize",
+        "incremental_field": "segments_date",
+        "incremental_filter": "where=segments.date >= '{cursor}'",
+        "auth_method": "oauth2_client_credentials",
+        "extra_headers": {"developer-token": "INSERT_DEVELOPER_TOKEN", "login-customer-id": "1234567890"},
+    },
     # Salesforce SOQL through the query endpoint: a long query parameter with quotes, a backslash and unicode.
     "realistic_rest_salesforce_soql": {
         "source_name": "Salesforce accounts",
