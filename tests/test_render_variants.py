@@ -568,3 +568,29 @@ def test_a_local_text_file_project_needs_no_requirements_txt(template, tmp_path)
     assert not (project / "requirements.txt").exists()
     assert "-r requirements.txt" not in (project / "requirements-dev.txt").read_text()
     assert (project / "sample_data" / "sample.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "realistic_rest_github_labels_key_is_name",
+        "realistic_rest_daily_stats_key_is_cursor",
+        "realistic_graphql_shopify_orders",
+        "realistic_file_tsv_brackets_key_type_name",
+    ],
+)
+def test_a_projects_own_tests_fail_when_its_connector_loses_the_key(name, template, tmp_path):
+    """The generated tests stay meaningful when key names collide with sample fields or the cursor: a connector
+    that writes every record under the same key (here, through a hooks.py that overwrites the key fields) fails them.
+    """
+    answers = REALISTIC_VARIANTS[name]
+    project = render(template, tmp_path / "project", answers)
+    key_fields = [field.strip() for field in answers["primary_key"].split(",")]
+    hooks = project / "hooks.py"
+    source = hooks.read_text()
+    assert "    return record\n" in source
+    same_key = f"    return {{**record, **dict.fromkeys({key_fields!r}, 'x')}}\n"
+    hooks.write_text(source.replace("    return record\n", same_key))
+
+    tests = project_tests(project)
+    assert tests.returncode != 0 and " failed" in tests.stdout, tests.stdout[-3000:]
