@@ -16,8 +16,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from jinja2 import FileSystemLoader
+from jinja2.sandbox import SandboxedEnvironment
 
-from tests.harness import BIN, project_tests, render
+from tests.harness import BIN, REPO, project_tests, render
 
 OTHER_API = {
     "base_url": "https://api.example.com/v2",
@@ -594,3 +596,60 @@ def test_a_projects_own_tests_fail_when_its_connector_loses_the_key(name, templa
 
     tests = project_tests(project)
     assert tests.returncode != 0 and " failed" in tests.stdout, tests.stdout[-3000:]
+
+
+# Answers as people write them for real APIs, and the characters that break naive quoting.
+AWKWARD_ANSWERS = [
+    "plain",
+    "O'Brien",
+    'say "hi"',
+    '"both" \'kinds\', "more" doubles',
+    "C:\\exports\\",
+    r"@odata\.nextLink",
+    r"^(www|api)\.example\.com$",
+    "Zoë – 東京 ✓",
+    "$filter=lastModifiedDateTime ge {cursor}",
+    "page[size]",
+    "line one\nline two\ttabbed\r",
+    "\x00\x1f\x7f",
+    '"""',
+    '""""',
+    "{{ not jinja }} {% raw %}",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def macros():
+    """template/_partials/macros.jinja, loaded the way Copier loads it (with the Ansible filters Copier adds)."""
+    environment = SandboxedEnvironment(
+        loader=FileSystemLoader(str(REPO)),
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        keep_trailing_newline=True,
+    )
+    return environment.get_template("template/_partials/macros.jinja").module
+
+
+def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros, tmp_path):
+    names = [f"ANSWER_{number}" for number in range(len(AWKWARD_ANSWERS))]
+    lines = [f"{name} = {macros.py_str(answer)}" for name, answer in zip(names, AWKWARD_ANSWERS, strict=True)]
+    lines.append(f"MAPPING = {macros.py_str_dict(dict(zip(AWKWARD_ANSWERS, AWKWARD_ANSWERS, strict=True)))}")
+    lines.append(f"KEYS = {macros.py_str_tuple(AWKWARD_ANSWERS, '', len('KEYS = '))}")
+    lines.append(f'TEXT = """\n{macros.triple_quoted_text("".join(AWKWARD_ANSWERS))}\n"""')
+    lines.append(f"FLAGS = {macros.py_str_tuple([True, False])}")
+    source = "\n".join(lines) + "\n"
+    (tmp_path / "answers.py").write_text(source)
+
+    namespace: dict = {}
+    exec(source, namespace)
+    assert [namespace[name] for name in names] == AWKWARD_ANSWERS
+    assert namespace["MAPPING"] == dict(zip(AWKWARD_ANSWERS, AWKWARD_ANSWERS, strict=True))
+    assert namespace["KEYS"] == tuple(AWKWARD_ANSWERS)
+    assert namespace["TEXT"] == "\n" + "".join(AWKWARD_ANSWERS) + "\n"
+    assert namespace["FLAGS"] == ("true", "false")
+    # The generated projects' own settings (template/ruff.toml.jinja renders without changes).
+    config = ["--config", str(REPO / "template" / "ruff.toml.jinja")]
+    lint = run([str(BIN / "ruff"), "check", *config, "answers.py"], tmp_path)
+    assert lint.returncode == 0, lint.stdout
+    formatting = run([str(BIN / "ruff"), "format", *config, "--check", "--diff", "answers.py"], tmp_path)
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
