@@ -344,7 +344,8 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "api_key_name": "X-Shopify-Access-Token",
         "extra_headers": {"X-Request-Source": 'fivetran "connector" café'},
     },
-    # GitHub GraphQL: labels keyed by (type, value)-like pairs, the key also the cursor on a second query.
+    # Two queries of a GitHub-like API: issues keyed by (type, value), and daily counts keyed by their date, which is
+    # also their cursor.
     "realistic_graphql_key_is_cursor_and_type_value": {
         **GRAPHQL,
         "graphql_url": "https://api.github.com/graphql",
@@ -373,13 +374,14 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "csv_quote": "'",
         "primary_key": "type, name",
     },
+    # Product feeds: a table per pattern, in folders with spaces and parentheses, keyed by `name` and (type, value).
     "realistic_file_jsonl_tables_key_name": {
         "source_type": "file",
         "file_format": "jsonl",
         "file_pattern": "*.jsonl",
         "file_tables": [
             {"table": "products", "pattern": "Products (EU)/products_*.jsonl", "primary_key": "name"},
-            {"table": "prices", "pattern": "prices [v2]/*.jsonl", "primary_key": "type, value"},
+            {"table": "prices", "pattern": "Prices (EU)/prices_20[0-9][0-9]-*.jsonl", "primary_key": "type, value"},
         ],
     },
     # Databases: table names with spaces and quotes, an odd schema name, a long host name.
