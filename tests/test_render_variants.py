@@ -469,22 +469,7 @@ def string_literal_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, 
     return spans
 
 
-# Failures caused by files this test's author does not own, each with its cause; strict, so that the fix shows as
-# XPASS and the entry is removed.
-KNOWN_FAILURES = {
-    "realistic_rest_msgraph_odata": (
-        "template/tasks.py.jinja pastes source_name into its module docstring as is: a backslash is an invalid escape "
-        "(W605) and a long name a line over 120; it needs the docstring() macro like the other modules"
-    ),
-}
-
-
-def variant(name: str):
-    reason = KNOWN_FAILURES.get(name)
-    return pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=True)) if reason else name
-
-
-@pytest.mark.parametrize("name", [variant(name) for name in [*VARIANTS, *REALISTIC_VARIANTS]])
+@pytest.mark.parametrize("name", [*VARIANTS, *REALISTIC_VARIANTS])
 def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
     project = render(template, tmp_path / "project", {**VARIANTS, **REALISTIC_VARIANTS}[name])
 
