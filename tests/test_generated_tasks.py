@@ -56,3 +56,10 @@ def test_the_demo_syncs_the_sample_api_and_verifies_it(tool_env):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "its own requirements-dev.txt" in result.stdout  # the project runs in a venv of its own, as an owner's
     assert "250 rows, 250 distinct recall numbers" in result.stdout
+
+
+def test_fake_is_refused_where_there_is_no_fake_api(template, tool_env, tmp_path):
+    project = render(template, tmp_path / "project", {"source_type": "file"})
+    result = invoke(project, tool_env, "test", "--skip-unit", "--fake")
+    assert result.returncode != 0
+    assert "--fake syncs from tests/fake_api.py, which only REST and GraphQL projects have." in result.stderr

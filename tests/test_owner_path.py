@@ -133,3 +133,37 @@ def test_an_owner_venv_holds_only_the_projects_requirements(template, tmp_path):
     probe = owner_run(project, environment, "python", "-c", "import copier")
     assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr
     assert Path(environment["VIRTUAL_ENV"]).is_relative_to(Path(__file__).resolve().parents[1] / "build")
+
+
+FAKE_PROJECTS = {
+    "rest_bearer_cursor": {
+        "source_name": "Acme Orders",
+        "base_url": "https://api.acme.example/v1",
+        "endpoint_path": "/orders",
+        "records_path": "data",
+        "primary_key": "id",
+        "auth_method": "bearer",
+        "pagination": "cursor",
+        "next_cursor_path": "meta.next",
+        "incremental_field": "updated_at",
+        "incremental_filter": "updated_since={cursor}",
+        "start_value": "2020-01-01T00:00:00Z",
+    },
+    "graphql_defaults": {"source_type": "graphql"},
+}
+
+
+@pytest.mark.parametrize("name", FAKE_PROJECTS)
+def test_invoke_test_fake_syncs_from_the_projects_own_fake_api_without_credentials(name, template, tmp_path):
+    project = render(template, tmp_path / "project", FAKE_PROJECTS[name])
+    environment = owner_environment(owner_venv(project), tmp_path / "home")
+
+    result = owner_run(project, environment, "invoke", "test", "--fake")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "Syncing from tests/fake_api.py" in output and "All checks passed against the fake API" in output
+    table = {"rest_bearer_cursor": "orders", "graphql_defaults": "issues"}[name]
+    assert re.search(rf"│ {table}\s*│ 250\s*│ 0\s*│ 0\s*│", output), output[-3000:]
+    # A sync from the fake is no evidence for a deployment: no report that `invoke deploy` would accept.
+    assert not (project / "files" / "test_report.json").exists()
+    assert "<BEARER_TOKEN>" in (project / "configuration.json").read_text() or name != "rest_bearer_cursor"

@@ -33,6 +33,7 @@ ENV_PREFIX = "CONNECTOR_"
 SKIPPED_DIRS = {".git", ".venv", "venv", "files", "__pycache__", ".ruff_cache", ".pytest_cache", "node_modules"}
 # What Fivetran runs: the connector's own modules. Everything else (tasks, tools, tests, docs) stays here.
 DEV_ONLY_MODULES = {"tasks.py"}
+FAKE_RECORDS_PER_TABLE = 250  # several pages at the usual page sizes
 
 # What a failed sync's output usually means, and what to do about it; the first pattern that matches wins, so the
 # specific ones come first.
@@ -153,7 +154,10 @@ def merged_configuration() -> dict[str, str]:
 
 def effective_configuration() -> dict[str, str]:
     """The merged configuration, refused while a value is not a string or still a placeholder."""
-    configuration = merged_configuration()
+    return checked(merged_configuration())
+
+
+def checked(configuration: dict[str, str]) -> dict[str, str]:
     not_strings = [key for key, value in configuration.items() if not isinstance(value, str)]
     if not_strings:
         raise Exit(f"configuration values must be strings (Fivetran's rule); fix: {', '.join(not_strings)}", code=1)
@@ -162,6 +166,27 @@ def effective_configuration() -> dict[str, str]:
         how = ", ".join(f"{ENV_PREFIX}{key.upper()}" for key in placeholders)
         raise Exit(f"set {how} (or put the values in configuration.local.json) before syncing", code=1)
     return configuration
+
+
+@contextmanager
+def fake_api_configuration() -> Iterator[dict[str, str]]:
+    """The configuration pointed at tests/fake_api.py, the project's own stand-in for its API, serving sample records.
+
+    For `invoke test --fake`: a complete local sync before there are credentials or a network. The fake answers in
+    the shape the connector was generated for, so it shows the connector works, not that the real API is as answered.
+    """
+    if not (PROJECT / "tests" / "fake_api.py").exists():
+        raise Exit("--fake syncs from tests/fake_api.py, which only REST and GraphQL projects have.", code=1)
+    for folder in (PROJECT, PROJECT / "tests"):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    import fake_api
+
+    configuration = merged_configuration()
+    if "start_date" in configuration:
+        configuration["start_date"] = ""  # every sample record, whatever lower bound the real API needs
+    with fake_api.FakeApi(fake_api.sample_records(FAKE_RECORDS_PER_TABLE)) as server:
+        yield checked({**configuration, **fake_api.connection_settings(server)})
 
 
 @contextmanager
