@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness import BIN, project_tests, render
+from tests.harness import BIN, REPO, project_tests, render
 
 # A git identity for the commit that git_init makes, whatever the machine's own configuration.
 GIT_IDENTITY = {
@@ -131,6 +131,18 @@ def test_data_file_answers_are_used(template, tmp_path):
     result = copier_copy(template, tmp_path / "project", "--data-file", str(answers))
     assert result.returncode == 0, result.stderr
     assert '"/v1/orders"' in (tmp_path / "project" / "endpoints.py").read_text()
+
+
+@pytest.mark.parametrize("example", sorted(path.stem for path in (REPO / "examples").glob("*.yml")))
+def test_each_example_answers_file_gives_a_project_that_passes_its_own_checks(example, template, tmp_path):
+    project = tmp_path / example
+    result = copier_copy(template, project, "--data-file", str(REPO / "examples" / f"{example}.yml"))
+    assert result.returncode == 0, result.stderr
+    for check in (["check", "."], ["format", "--check", "."]):
+        lint = subprocess.run([str(BIN / "ruff"), *check], cwd=project, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+    tests = project_tests(project)
+    assert tests.returncode == 0, tests.stdout[-3000:]
 
 
 def test_numbers_in_an_answers_file_may_be_written_as_numbers(template, tmp_path):
