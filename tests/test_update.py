@@ -5,15 +5,24 @@ owner's edits survive, and edits made only in owner-owned places cause no confli
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import copier
 import pytest
+import yaml
 
-from tests.harness import project_tests, snapshot_template
+from tests.harness import BIN, project_tests, snapshot_template
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+# The same identity for the copy's own first commit (git_init), whatever the machine's git configuration.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
 # Where release 1.1.0 raises MAX_ATTEMPTS: the module that retries, per source type.
 RETRYING_MODULES = {
     "api_client.py": "template/{% if source_type in ['rest_api', 'graphql'] %}api_client.py{% endif %}.jinja",
@@ -155,4 +164,142 @@ def test_a_migration_that_moves_a_file_carries_the_owners_content(template, tmp_
     assert not deployment.exists()
     moved = (project / "docs" / "DEPLOYMENT.md").read_text()
     assert "Our change window: Tuesdays." in moved and "## " in moved
+    assert unresolved(project) == []
+
+
+# ---------------------------------------------------------------------------------------------------- as users run it
+
+
+def copier_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The copier command, as a person types it; fails the test with Copier's own output."""
+    result = subprocess.run(
+        [str(BIN / "copier"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **GIT_IDENTITY},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
+
+
+def recorded_commit(project: Path) -> str:
+    return str(yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"])
+
+
+def commit_count(project: Path) -> int:
+    return int(git(project, "rev-list", "--count", "HEAD"))
+
+
+def add_to_readme(template: Path, text: str, message: str) -> None:
+    readme = template / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text().replace("\n## Tables\n", f"\n{text}\n\n## Tables\n", 1))
+    git(template, "commit", "-qam", message)
+
+
+def test_copy_and_update_from_an_untagged_clone(tmp_path):
+    """A clone without tags (tags did not travel, or none were made yet): copy works, the project records the commit,
+    and `copier update` brings the clone's newer commits; once releases are tagged, updates follow the tags."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(snapshot_template(tmp_path / "origin")), str(clone)], check=True)
+    assert git(clone, "tag") == ""
+    project = tmp_path / "project"
+
+    copier_cli("copy", "--trust", "--defaults", "--data=source_name=Acme Orders", str(clone), str(project))
+
+    head = git(clone, "rev-parse", "HEAD").strip()
+    assert head.startswith(recorded_commit(project))  # no version to record: the commit itself
+    assert commit_count(project) == 1 and git(project, "status", "--porcelain") == ""  # git_init's first commit
+    hooks = project / "hooks.py"
+    hooks.write_text(
+        hooks.read_text().replace("    return record\n", "    record.pop('notes', None)\n    return record\n")
+    )
+    git(project, "commit", "-qam", "owner edits")
+
+    add_to_readme(clone, "A paragraph from an unreleased commit.", "template change, not released")
+    copier_cli("update", "--trust", "--defaults", cwd=project)
+
+    assert unresolved(project) == []
+    assert "A paragraph from an unreleased commit." in (project / "README.md").read_text()
+    assert "record.pop('notes', None)" in hooks.read_text()
+    assert git(clone, "rev-parse", "HEAD").strip().startswith(recorded_commit(project))
+    assert commit_count(project) == 2  # the update commits nothing itself (git_init is copy-only)
+    git(project, "commit", "-qam", "update")
+
+    # Later the maintainers tag releases: the next update goes to the newest one.
+    git(clone, "tag", "1.0.0")
+    add_to_readme(clone, "A paragraph released in 1.1.0.", "release 1.1.0")
+    git(clone, "tag", "1.1.0")
+    copier_cli("update", "--trust", "--defaults", cwd=project)
+
+    assert recorded_commit(project) == "1.1.0"
+    readme = (project / "README.md").read_text()
+    assert "A paragraph released in 1.1.0." in readme and "A paragraph from an unreleased commit." in readme
+    assert unresolved(project) == []
+
+
+def test_pinning_a_release_with_vcs_ref(template, tmp_path):
+    """`--vcs-ref` pins a release at copy and at update; without it Copier takes the newest release tag, never an
+    unreleased commit after it, unless asked for with `--vcs-ref HEAD`."""
+    add_to_readme(template, "A paragraph not released yet.", "work after 1.1.0")
+    pinned, latest = tmp_path / "pinned", tmp_path / "latest"
+
+    copier_cli("copy", "--trust", "--defaults", "--vcs-ref=1.0.0", str(template), str(pinned))
+    copier_cli("copy", "--trust", "--defaults", str(template), str(latest))
+
+    assert recorded_commit(pinned) == "1.0.0" and "MAX_ATTEMPTS = 5" in (pinned / "api_client.py").read_text()
+    assert recorded_commit(latest) == "1.1.0" and "MAX_ATTEMPTS = 6" in (latest / "api_client.py").read_text()
+    assert "A paragraph not released yet." not in (latest / "README.md").read_text()
+
+    copier_cli("update", "--trust", "--defaults", "--vcs-ref=1.0.0", cwd=pinned)  # stays where it is pinned
+    assert recorded_commit(pinned) == "1.0.0" and git(pinned, "status", "--porcelain") == ""
+
+    copier_cli("update", "--trust", "--defaults", cwd=pinned)  # to the newest release
+    assert recorded_commit(pinned) == "1.1.0" and "MAX_ATTEMPTS = 6" in (pinned / "api_client.py").read_text()
+    assert "A paragraph not released yet." not in (pinned / "README.md").read_text()
+    git(pinned, "commit", "-qam", "update to 1.1.0")
+
+    copier_cli("update", "--trust", "--defaults", "--vcs-ref=HEAD", cwd=pinned)  # unreleased work, on purpose
+    assert recorded_commit(pinned).startswith("1.1.0-1-g")
+    assert "A paragraph not released yet." in (pinned / "README.md").read_text()
+    assert unresolved(pinned) == []
+
+
+def test_answers_of_earlier_releases_survive_an_update(template, tmp_path):
+    """Numbers written as numbers (as releases that asked them as int wrote them) and a list of endpoints, which is
+    never asked, both stay as they were through `copier update`."""
+    project = tmp_path / "project"
+    endpoints = [
+        {"path": "/food/enforcement.json", "table": "food_enforcement"},
+        {"path": "/drug/enforcement.json", "table": "drug_enforcement"},
+    ]
+    copier.run_copy(
+        str(template),
+        str(project),
+        data={"endpoints": endpoints, "page_size": 50},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="1.0.0",
+    )
+    answers_file = project / ".copier-answers.yml"
+    answers_file.write_text(
+        answers_file.read_text()
+        .replace("page_size: '50'", "page_size: 50")
+        .replace("max_offset: '25000'", "max_offset: 25000")
+    )
+    assert "page_size: 50\n" in answers_file.read_text()
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "answers as an earlier release wrote them")
+
+    copier_cli("update", "--trust", "--defaults", "--vcs-ref=1.1.0", cwd=project)
+
+    answers = yaml.safe_load(answers_file.read_text())
+    assert answers["_commit"] == "1.1.0" and answers["endpoints"] == endpoints
+    assert str(answers["page_size"]) == "50" and str(answers["max_offset"]) == "25000"
+    rendered = (project / "endpoints.py").read_text()
+    assert '"/drug/enforcement.json"' in rendered
+    assert "MAX_OFFSET = 25000" in (project / "pagination.py").read_text()
     assert unresolved(project) == []
