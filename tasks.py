@@ -57,7 +57,7 @@ def demo(c: Context) -> None:
 
     template = snapshot_template(_fresh(BUILD / "template"))
     project = _fresh(BUILD / "demo") / "fda_food_enforcement"
-    copier.run_copy(str(template), str(project), defaults=True, unsafe=True, quiet=True)
+    copier.run_copy(str(template), str(project), data={"git_init": False}, defaults=True, unsafe=True, quiet=True)
     print(f"Rendered the default connector (openFDA food enforcement) into {project.relative_to(REPO)}")
     print("Preparing its virtual environment from its own requirements-dev.txt (built once, then reused)")
     venv = owner_venv(project)

@@ -44,6 +44,7 @@ def tested_project(template, tmp_path_factory):
         "incremental_field": "updated_at",
         "incremental_filter": "",
         "auth_method": "bearer",
+        "pagination": "offset",
         "page_size": 10,
         "offset_param": "skip",
     }

@@ -413,15 +413,29 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
 # ---------------------------------------------------------------------------------------------------- invoke test
 
 
-@pytest.mark.parametrize("file_format", ["csv", "parquet"])
-def test_invoke_test_passes_right_after_copy_with_the_sample_files(file_format, template, tool_env, tmp_path):
-    """A local-folder project points at its sample_data folder, so its owner's first `invoke test` syncs twice."""
-    project = render(template, tmp_path / "project", {"source_type": "file", "file_format": file_format})
+@pytest.mark.parametrize(
+    ("file_format", "pattern", "sample"),
+    [
+        ("csv", "", "sample.csv"),
+        ("parquet", "", "sample.parquet"),
+        ("csv", "Acme Drops/**/report_[0-9][0-9]-*.csv", "Acme Drops/report_00-sample.csv"),
+    ],
+    ids=["csv", "parquet", "csv_in_a_folder_with_character_classes"],
+)
+def test_invoke_test_passes_right_after_copy_with_the_sample_files(
+    file_format, pattern, sample, template, tool_env, tmp_path
+):
+    """A local-folder project points at its sample_data folder, holding a sample file its first table's pattern
+    matches, so its owner's first `invoke test` syncs twice."""
+    answers = {"source_type": "file", "file_format": file_format, **({"file_pattern": pattern} if pattern else {})}
+    project = render(template, tmp_path / "project", answers)
+    assert (project / "sample_data" / sample).is_file()
     result = invoke(project, tool_env, "test")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert "All checks passed." in result.stdout
-    rows = rows_by(project, "records", ("_file", "_line"))
-    assert sorted(rows) == [(f"sample.{file_format}", line) for line in range(1, 5)]
+    table = "report" if pattern else "records"
+    rows = rows_by(project, table, ("_file", "_line"))
+    assert sorted(rows) == [(sample, line) for line in range(1, 5)]
     assert {row["name"] for row in rows.values()} == {"Ada Lovelace", "Zoë Ångström", "Grace Hopper", "山田 太郎"}
 
 

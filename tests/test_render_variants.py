@@ -28,6 +28,7 @@ OTHER_API = {
     "records_path": "data",
     "incremental_field": "updated_at",
     "incremental_filter": "updated_since={cursor}",
+    "pagination": "offset",
 }
 RELAY_QUERY = """query Issues($first: Int!, $after: String, $since: String) {
   issues(first: $first, after: $after, since: $since) {
