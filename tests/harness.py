@@ -157,14 +157,14 @@ def owner_run(
 ) -> subprocess.CompletedProcess:
     """A command of the owner's venv (invoke, ruff, pytest) in the project, output captured for assertions."""
     executable = Path(environment["VIRTUAL_ENV"]) / "bin" / command[0]
+    return run_in(project, environment, [str(executable), *command[1:]], stdin, timeout=900)
+
+
+def run_in(
+    project: Path, environment: dict[str, str], command: list[str], stdin: str | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(executable), *command[1:]],
-        cwd=project,
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=900,
+        command, cwd=project, env=environment, input=stdin, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -196,16 +196,8 @@ class SyncFailed(AssertionError):
 def invoke(
     project: Path, environment: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
-    """An `invoke` task of a generated project, as its owner runs it; output captured for assertions."""
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=project,
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    """An `invoke` task of a generated project with the template's Python; output captured for assertions."""
+    return run_in(project, environment, [sys.executable, "-m", "invoke", *args], stdin)
 
 
 def project_tests(project: Path) -> subprocess.CompletedProcess:
