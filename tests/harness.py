@@ -25,7 +25,7 @@ if sys.platform != "win32":
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # Fivetran's naming (`updatedAt` -> `updated_at`), from the one implementation the generated projects carry.
-NAMING = runpy.run_path(str(REPO / "template" / "tools" / "naming.py"))
+NAMING = runpy.run_path(str(REPO / "template" / "_shared" / "tools" / "naming.py"))
 column_name, table_name = NAMING["column_name"], NAMING["table_name"]
 
 
@@ -36,7 +36,7 @@ def snapshot_template(destination: Path) -> Path:
     last committed in the working repository.
     """
     ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "build")
-    shutil.copytree(REPO, destination, ignore=ignore)
+    shutil.copytree(REPO, destination, ignore=ignore, symlinks=True)  # type folders link shared parts
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=destination, check=True)
     subprocess.run([*git, "add", "-A"], cwd=destination, check=True)

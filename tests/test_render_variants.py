@@ -425,9 +425,9 @@ LINE_LENGTH = 120
 def lines_too_long_without_a_literal(project: Path) -> list[str]:
     """Lines longer than the line length where no string literal is the reason.
 
-    Generated projects leave line length to `ruff format` (E501 is off, see template/ruff.toml.jinja): only a string
-    literal that holds an answer, which nothing may split, makes a line longer. Code, comments and docstrings that
-    grow past it are the template's fault.
+    Generated projects leave line length to `ruff format` (E501 is off, see template/_shared/ruff.toml.jinja): only a
+    string literal that holds an answer, which nothing may split, makes a line longer. Code, comments and docstrings
+    that grow past it are the template's fault.
     """
     found = []
     for path in sorted(project.rglob("*.py")):
@@ -609,13 +609,13 @@ AWKWARD_ANSWERS = [
 
 @pytest.fixture(scope="module")
 def macros():
-    """template/_partials/macros.jinja, loaded the way Copier loads it (with the Ansible filters Copier adds)."""
+    """template/_shared/macros.jinja, loaded the way Copier loads it (with the Ansible filters Copier adds)."""
     environment = SandboxedEnvironment(
         loader=FileSystemLoader(str(REPO)),
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         keep_trailing_newline=True,
     )
-    return environment.get_template("template/_partials/macros.jinja").module
+    return environment.get_template("template/_shared/macros.jinja").module
 
 
 def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros, tmp_path):
@@ -636,7 +636,7 @@ def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros,
     assert namespace["TEXT"] == "\n" + "".join(AWKWARD_ANSWERS) + "\n"
     assert namespace["FLAGS"] == ("true", "false")
     # The generated projects' own settings (template/ruff.toml.jinja renders without changes).
-    config = ["--config", str(REPO / "template" / "ruff.toml.jinja")]
+    config = ["--config", str(REPO / "template" / "_shared" / "ruff.toml.jinja")]
     lint = run([str(BIN / "ruff"), "check", *config, "answers.py"], tmp_path)
     assert lint.returncode == 0, lint.stdout
     formatting = run([str(BIN / "ruff"), "format", *config, "--check", "--diff", "answers.py"], tmp_path)

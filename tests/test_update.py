@@ -25,8 +25,8 @@ GIT_IDENTITY = {
 }
 # Where release 1.1.0 raises MAX_ATTEMPTS: the module that retries, per source type.
 RETRYING_MODULES = {
-    "api_client.py": "template/{% if source_type in ['rest_api', 'graphql'] %}api_client.py{% endif %}.jinja",
-    "sync.py": "template/{% if source_type == 'database' %}sync.py{% endif %}.jinja",
+    "api_client.py": "template/_api/api_client.py.jinja",
+    "sync.py": "template/database/sync.py.jinja",
 }
 # Per source type: the answers, the module that retries, and a configuration key the owner tunes.
 SOURCES = {
@@ -64,7 +64,7 @@ def template(tmp_path):
     for template_file in RETRYING_MODULES.values():
         module = repo / template_file
         module.write_text(module.read_text().replace("MAX_ATTEMPTS = 5", "MAX_ATTEMPTS = 6", 1))
-    readme = repo / "template" / "README.md.jinja"
+    readme = repo / "template" / "_shared" / "README.md.jinja"
     readme.write_text(
         readme.read_text().replace("\n## Tables\n", "\nA paragraph the template added in 1.1.0.\n\n## Tables\n", 1)
     )
@@ -148,8 +148,12 @@ def test_a_migration_that_moves_a_file_carries_the_owners_content(template, tmp_
     git(project, "commit", "-qam", "owner note in DEPLOYMENT.md")
 
     # Release 2.0.0 moves DEPLOYMENT.md into docs/ and declares the move, as copier.yml's comment asks.
-    (template / "template" / "docs").mkdir()
-    git(template, "mv", "template/DEPLOYMENT.md.jinja", "template/docs/DEPLOYMENT.md.jinja")
+    (template / "template" / "rest_api" / "docs").mkdir()
+    git(template, "rm", "-q", "template/rest_api/DEPLOYMENT.md.jinja")  # a link to the shared DEPLOYMENT.md
+    (template / "template" / "rest_api" / "docs" / "DEPLOYMENT.md.jinja").symlink_to(
+        "../../_shared/DEPLOYMENT.md.jinja"
+    )
+    git(template, "add", "template/rest_api/docs")
     copier_yml = template / "copier.yml"
     migration = (
         '_migrations:\n  - version: "2.0.0"\n    when: "{{ _stage == \'after\' }}"\n'
@@ -193,7 +197,7 @@ def commit_count(project: Path) -> int:
 
 
 def add_to_readme(template: Path, text: str, message: str) -> None:
-    readme = template / "template" / "README.md.jinja"
+    readme = template / "template" / "_shared" / "README.md.jinja"
     readme.write_text(readme.read_text().replace("\n## Tables\n", f"\n{text}\n\n## Tables\n", 1))
     git(template, "commit", "-qam", message)
 
