@@ -19,10 +19,17 @@ BUILD = REPO / "build"
 DEMO_RECORDS = 250
 
 
-@task
-def test(c: Context, k: str = "") -> None:
+@task(
+    help={
+        "k": "only the tests whose names match this pytest -k expression",
+        "source": "only the tests of one source type: rest_api, graphql, database or file",
+        "fast": "skip the tests that run the Fivetran CLI or build virtual environments (about a minute)",
+    }
+)
+def test(c: Context, k: str = "", source: str = "", fast: bool = False) -> None:
     """The template's test suite (renders every variant, syncs with the real Fivetran CLI)."""
-    selection = f" -k '{k}'" if k else ""
+    markers = [name for name, wanted in ((source, bool(source)), ("not sync and not slow", fast)) if wanted]
+    selection = (f" -k '{k}'" if k else "") + (f" -m '{' and '.join(markers)}'" if markers else "")
     c.run(f"{sys.executable} -m pytest -q tests{selection}", pty=False)
 
 

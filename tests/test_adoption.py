@@ -17,6 +17,9 @@ from fivetran_connector_sdk import Connector
 from fivetran_connector_sdk import Logging as log
 from fivetran_connector_sdk import Operations as op
 
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "rest_api"
+
 
 def schema(configuration: dict):
     return [{"table": "items", "primary_key": ["id"]}]

@@ -6,8 +6,12 @@ from __future__ import annotations
 import subprocess
 
 import copier
+import pytest
 
 from tests.harness import invoke
+
+pytestmark = [pytest.mark.render]
+SOURCE_TYPE = "rest_api"
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 

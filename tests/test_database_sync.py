@@ -21,6 +21,9 @@ import pytest
 from tests.harness import SyncFailed, column_name, fivetran_debug, invoke, render, table_name
 from tests.servers.databases import Database, mariadb_database, postgres_database
 
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "database"
+
 BIG_TABLE_ROWS = 100_000
 # Rows of big_table share a timestamp in groups of 7, so batch and sync boundaries fall among equal cursor values.
 TIE_GROUP = 7

@@ -23,6 +23,9 @@ from tests.harness import invoke, render, tool_environment
 from tests.servers.fivetran_api import FakeFivetranApi, sdk_home
 from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, sample_records
 
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "rest_api"  # but where a test is marked otherwise
+
 SOURCE_TOKEN = "source-token-7f3a9c"
 API_KEY, API_SECRET = "fivetran-key", "fivetran-secret-51d2"
 SHAPE = ApiShape(path="/v1/items", records_path="data")
@@ -319,6 +322,7 @@ def test_unreachable_host_deploys_with_allow_private_hosts(project, tested_proje
     assert_no_secret_leaked(project, result)
 
 
+@pytest.mark.file
 def test_local_folder_file_connector_is_refused(template, tmp_path):
     """A local folder exists only on this machine: the refusal says so and what to choose instead."""
     project = render(template, tmp_path / "vendor_files", {"source_type": "file", "file_storage": "local"})

@@ -19,6 +19,8 @@ from tests.servers.databases import postgres_database
 from tests.servers.graphql_api import FakeGraphQLApi, sample_issues
 from tests.servers.rest_api import Auth, FakeRestApi, openfda_records, openfda_shape
 
+pytestmark = [pytest.mark.sync]
+
 BROKEN_QUERY = """query Issues($first: Int!, $after: String) {
   issues(first: $first, after: $after) { nodes { id updatedAt scor } pageInfo { hasNextPage endCursor } }
 }"""
@@ -38,6 +40,7 @@ def failed_test(project: Path, environment: dict[str, str]) -> str:
     return output
 
 
+@pytest.mark.rest_api
 def test_a_refused_connection_is_named(template, tool_env, tmp_path):
     project = render(template, tmp_path / "project", {})
     url = f"http://{HOST}:{closed_port()}"
@@ -46,6 +49,7 @@ def test_a_refused_connection_is_named(template, tool_env, tmp_path):
     assert "Likely cause: connection refused." in output
 
 
+@pytest.mark.rest_api
 def test_tls_on_a_plain_http_port_fails_at_once_and_is_named(template, tool_env, tmp_path):
     project = render(template, tmp_path / "project", {})
     with FakeRestApi(openfda_shape(), records=openfda_records(3)) as server:
@@ -56,6 +60,7 @@ def test_tls_on_a_plain_http_port_fails_at_once_and_is_named(template, tool_env,
     assert "Likely cause: TLS." in output
 
 
+@pytest.mark.rest_api
 def test_a_rejected_token_is_named_without_the_token(template, tool_env, tmp_path):
     project = render(template, tmp_path / "project", {"auth_method": "bearer"})
     with FakeRestApi(openfda_shape(), records=openfda_records(3), auth=Auth(method="bearer")) as server:
@@ -65,6 +70,7 @@ def test_a_rejected_token_is_named_without_the_token(template, tool_env, tmp_pat
     assert "wrong-token-9" not in output
 
 
+@pytest.mark.graphql
 def test_a_graphql_query_the_schema_refuses_is_named(template, tool_env, tmp_path):
     answers = {
         "source_type": "graphql",
@@ -89,6 +95,7 @@ def test_a_graphql_query_the_schema_refuses_is_named(template, tool_env, tmp_pat
     ],
     ids=["unknown_user", "empty_schema"],
 )
+@pytest.mark.database
 def test_a_database_that_refuses_or_holds_nothing_is_named(override, message, cause, template, tool_env, tmp_path):
     project = render(template, tmp_path / "project", {"source_type": "database"})
     with postgres_database() as database:
@@ -101,6 +108,7 @@ def test_a_database_that_refuses_or_holds_nothing_is_named(override, message, ca
     assert f"Likely cause: {cause}." in output
 
 
+@pytest.mark.file
 def test_a_file_pattern_that_matches_nothing_names_pattern_and_folder(template, tool_env, tmp_path):
     project = render(template, tmp_path / "project", {"source_type": "file", "file_pattern": "orders_*.csv"})
     empty = tmp_path / "drop"
@@ -111,6 +119,7 @@ def test_a_file_pattern_that_matches_nothing_names_pattern_and_folder(template, 
     assert "orders: no rows" in output
 
 
+@pytest.mark.rest_api
 def test_a_host_that_does_not_resolve_is_named(template, tmp_path):
     """Without sending a DNS query: the error requests raises for an unknown host, built as requests builds it."""
     project = render(template, tmp_path / "project", {})

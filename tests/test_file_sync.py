@@ -38,7 +38,9 @@ from tests.harness import (
 )
 from tests.servers import s3 as fake_s3
 from tests.servers import sftp as fake_sftp
-from tests.test_questions import copier_copy
+
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "file"
 
 BASE = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -437,34 +439,6 @@ def test_invoke_test_passes_right_after_copy_with_the_sample_files(
     rows = rows_by(project, table, ("_file", "_line"))
     assert sorted(rows) == [(sample, line) for line in range(1, 5)]
     assert {row["name"] for row in rows.values()} == {"Ada Lovelace", "Zoë Ångström", "Grace Hopper", "山田 太郎"}
-
-
-# ---------------------------------------------------------------------------------------------------- questions
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        ("file_pattern=/abs/*.csv", "file_pattern: '/abs/*.csv' must be a relative glob"),
-        ("file_table=Orders", "file_table: 'Orders' must match"),
-        ("file_tables=[{table: a, pattern: '*.csv'}, {table: a, pattern: '*.txt'}]", "file_tables: two entries"),
-        ("file_tables=[{table: a}]", "file_tables[0].pattern: give a relative glob"),
-        ("csv_delimiter=;;", "csv_delimiter: give one character"),
-        ("csv_encoding=utf 8", "csv_encoding: 'utf 8' is not an encoding name"),
-        ("s3_bucket=Bad_Bucket", "s3_bucket: 'Bad_Bucket' is not an S3 bucket name"),
-        ("s3_endpoint_url=minio:9000", "s3_endpoint_url: 'minio:9000' is not an http(s) URL"),
-        ("sftp_port=70000", "sftp_port: must be between 1 and 65535"),
-    ],
-)
-def test_bad_file_answers_are_refused_by_name(answer, message, template, tmp_path):
-    storage = "s3" if answer.startswith("s3_") else "sftp" if answer.startswith("sftp_") else "local"
-    destination = tmp_path / "project"
-    result = copier_copy(
-        template, destination, "--data", "source_type=file", "--data", f"file_storage={storage}", "--data", answer
-    )
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert not destination.exists()
 
 
 # ---------------------------------------------------------------------------------------------------- setup tests

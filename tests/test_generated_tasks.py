@@ -7,8 +7,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.harness import REPO, invoke, render
 from tests.servers.rest_api import FakeRestApi, openfda_records, openfda_shape
+
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "rest_api"  # but where a test is marked otherwise
 
 
 def test_invoke_test_syncs_twice_and_reports(template, tool_env, tmp_path):
@@ -49,6 +54,7 @@ def test_tasks_refuse_unresolved_copier_conflicts(template, tool_env, tmp_path):
     assert "hooks.py:" in result.stderr and "conflict marker" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_demo_syncs_the_sample_api_and_verifies_it(tool_env):
     # The demo installs the project's venv from the package index first (as `make demo` does for a person), so it
     # may use the network that way; the project's own commands then run in the demo's closed sandbox.
@@ -61,6 +67,7 @@ def test_the_demo_syncs_the_sample_api_and_verifies_it(tool_env):
     assert "250 rows, 250 distinct recall numbers" in result.stdout
 
 
+@pytest.mark.file
 def test_fake_is_refused_where_there_is_no_fake_api(template, tool_env, tmp_path):
     project = render(template, tmp_path / "project", {"source_type": "file"})
     result = invoke(project, tool_env, "test", "--skip-unit", "--fake")

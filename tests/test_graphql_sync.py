@@ -13,6 +13,9 @@ from tests.harness import BIN, SyncFailed, assert_table_matches, fivetran_debug,
 from tests.servers.graphql_api import FakeGraphQLApi, GraphQLFaults, sample_issues
 from tests.servers.rest_api import Auth
 
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "graphql"
+
 RELAY_NODES = """query Issues($first: Int!, $after: String, $since: String) {
   issues(first: $first, after: $after, since: $since) {
     nodes { id number title updatedAt score labels author { login profile { country } } }

@@ -21,6 +21,8 @@ from tests.servers.databases import Database, postgres_database
 from tests.servers.graphql_api import FakeGraphQLApi, sample_issues
 from tests.servers.rest_api import FakeRestApi, openfda_records, openfda_shape
 
+pytestmark = [pytest.mark.sync, pytest.mark.slow]
+
 # What the SDK prints when it sees a dependency problem; on a generated project's happy path none of it may appear.
 NOISE = [
     "requirements.txt` file not found",
@@ -126,6 +128,7 @@ def context(output: str, needle: str, width: int = 600) -> str:
     return output[max(0, at - width) : at + width]
 
 
+@pytest.mark.rest_api
 def test_an_owner_venv_holds_only_the_projects_requirements(template, tmp_path):
     """The check above means something only if the template's packages are absent from the owner's venv."""
     project = render(template, tmp_path / "project", {})

@@ -14,6 +14,8 @@ import yaml
 
 from tests.harness import BIN, REPO, project_tests, render
 
+pytestmark = [pytest.mark.render]
+
 # A git identity for the commit that git_init makes, whatever the machine's own configuration.
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "test",
@@ -209,6 +211,37 @@ def test_lists_come_from_answers_files_and_are_recorded(template, tmp_path):
             "sftp_port: must be between 1 and 65535, a port number such as 22; got 'x'",
         ),
         (["source_type=file", "file_tables=[{table: t}]"], "file_tables[0].pattern: give a relative glob"),
+        (
+            ["source_type=file", "file_storage=local", "file_pattern=/abs/*.csv"],
+            "file_pattern: '/abs/*.csv' must be a relative glob",
+        ),
+        (["source_type=file", "file_storage=local", "file_table=Orders"], "file_table: 'Orders' must match"),
+        (
+            [
+                "source_type=file",
+                "file_storage=local",
+                "file_tables=[{table: a, pattern: '*.csv'}, {table: a, pattern: '*.txt'}]",
+            ],
+            "file_tables: two entries",
+        ),
+        (
+            ["source_type=file", "file_storage=local", "file_tables=[{table: a}]"],
+            "file_tables[0].pattern: give a relative glob",
+        ),
+        (["source_type=file", "file_storage=local", "csv_delimiter=;;"], "csv_delimiter: give one character"),
+        (
+            ["source_type=file", "file_storage=local", "csv_encoding=utf 8"],
+            "csv_encoding: 'utf 8' is not an encoding name",
+        ),
+        (
+            ["source_type=file", "file_storage=s3", "s3_bucket=Bad_Bucket"],
+            "s3_bucket: 'Bad_Bucket' is not an S3 bucket name",
+        ),
+        (
+            ["source_type=file", "file_storage=s3", "s3_endpoint_url=minio:9000"],
+            "s3_endpoint_url: 'minio:9000' is not an http(s) URL",
+        ),
+        (["source_type=file", "file_storage=sftp", "sftp_port=70000"], "sftp_port: must be between 1 and 65535"),
         (["source_type=graphql", "graphql_queries={table: t}"], "graphql_queries: give a YAML list of mappings"),
     ],
     ids=lambda value: "+".join(value) if isinstance(value, list) else None,

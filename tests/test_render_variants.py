@@ -21,6 +21,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from tests.harness import BIN, REPO, project_tests, render
 
+pytestmark = [pytest.mark.render]
+
 OTHER_API = {
     "base_url": "https://api.example.com/v2",
     "endpoint_path": "/orders",
@@ -422,6 +424,16 @@ def run(command: list[str], project) -> subprocess.CompletedProcess:
 LINE_LENGTH = 120
 
 
+def variant_id(name: str) -> str:
+    """The variant's name after its source type, so that `-k rest_api` or `-m file` selects by it."""
+    source = {**VARIANTS, **REALISTIC_VARIANTS}[name].get("source_type", "rest_api")
+    short = "rest" if source == "rest_api" else source
+    realistic = f"realistic_{short}_"
+    if name.startswith(realistic):
+        return f"{source}-realistic_{name.removeprefix(realistic)}"
+    return f"{source}-{name.removeprefix(short + '_')}"
+
+
 def lines_too_long_without_a_literal(project: Path) -> list[str]:
     """Lines longer than the line length where no string literal is the reason.
 
@@ -470,7 +482,7 @@ def string_literal_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, 
     return spans
 
 
-@pytest.mark.parametrize("name", [*VARIANTS, *REALISTIC_VARIANTS])
+@pytest.mark.parametrize("name", [*VARIANTS, *REALISTIC_VARIANTS], ids=lambda name: variant_id(name))
 def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
     project = render(template, tmp_path / "project", {**VARIANTS, **REALISTIC_VARIANTS}[name])
 
@@ -486,6 +498,7 @@ def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
     assert " passed" in tests.stdout
 
 
+@pytest.mark.rest_api
 def test_only_the_chosen_code_paths_are_rendered(template, tmp_path):
     project = render(template, tmp_path / "project", VARIANTS["bearer"])
     code = "\n".join(path.read_text() for path in project.glob("*.py"))
@@ -494,6 +507,7 @@ def test_only_the_chosen_code_paths_are_rendered(template, tmp_path):
     assert "OFFSET_PARAM" in code and "CURSOR_PARAM" not in code and "NEXT_URL_PATH" not in code
 
 
+@pytest.mark.rest_api
 def test_several_endpoints_become_several_tables(template, tmp_path):
     project = render(template, tmp_path / "project", VARIANTS["several_endpoints"])
     sys.path.insert(0, str(project))
@@ -512,6 +526,7 @@ def test_several_endpoints_become_several_tables(template, tmp_path):
     assert endpoints[2].records_path == "events"
 
 
+@pytest.mark.rest_api
 def test_secrets_are_placeholders_in_the_tracked_configuration(template, tmp_path):
     project = render(template, tmp_path / "project", VARIANTS["oauth2"])
     configuration = (project / "configuration.json").read_text()
@@ -521,6 +536,7 @@ def test_secrets_are_placeholders_in_the_tracked_configuration(template, tmp_pat
     assert "client_secret" not in answers
 
 
+@pytest.mark.database
 def test_a_database_connector_holds_only_its_engine_and_its_connection_settings(template, tmp_path):
     project = render(template, tmp_path / "project", VARIANTS["database_mysql_tables_verify_full"])
     code = "\n".join(path.read_text() for path in project.glob("*.py"))
@@ -542,6 +558,7 @@ def test_a_database_connector_holds_only_its_engine_and_its_connection_settings(
     }
 
 
+@pytest.mark.file
 def test_a_file_project_holds_only_its_storage_and_format(template, tmp_path):
     project = render(template, tmp_path / "project", VARIANTS["file_sftp_jsonl_private_key"])
     code = "\n".join(path.read_text() for path in project.glob("*.py"))
@@ -553,6 +570,7 @@ def test_a_file_project_holds_only_its_storage_and_format(template, tmp_path):
     assert '"private_key": "<PRIVATE_KEY>"' in configuration and '"password"' not in configuration
 
 
+@pytest.mark.file
 def test_a_local_text_file_project_needs_no_requirements_txt(template, tmp_path):
     project = render(template, tmp_path / "project", VARIANTS["file_defaults_local_csv"])
     assert not (project / "requirements.txt").exists()
@@ -618,6 +636,7 @@ def macros():
     return environment.get_template("template/_shared/macros.jinja").module
 
 
+@pytest.mark.unit
 def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros, tmp_path):
     names = [f"ANSWER_{number}" for number in range(len(AWKWARD_ANSWERS))]
     lines = [f"{name} = {macros.py_str(answer)}" for name, answer in zip(names, AWKWARD_ANSWERS, strict=True)]

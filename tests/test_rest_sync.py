@@ -14,6 +14,9 @@ import pytest
 from tests.harness import SyncFailed, assert_table_matches, fivetran_debug, read_state, render
 from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, Faults, openfda_records, openfda_shape, sample_records
 
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "rest_api"
+
 SECRETS = {"s3cret-key", "pass", "client-secret"}
 
 

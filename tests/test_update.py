@@ -15,6 +15,8 @@ import yaml
 
 from tests.harness import BIN, project_tests, snapshot_template
 
+pytestmark = [pytest.mark.render, pytest.mark.slow]
+
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 # The same identity for the copy's own first commit (git_init), whatever the machine's git configuration.
 GIT_IDENTITY = {

@@ -14,6 +14,9 @@ import sqlglot
 from tests.harness import fivetran_debug, invoke, render
 from tests.servers.rest_api import ApiShape, FakeRestApi
 
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "rest_api"
+
 DIALECTS = ("snowflake", "bigquery", "postgres", "redshift", "databricks")
 AWKWARD = ApiShape(path="/v1/order", records_path="data", primary_key=("userId",), incremental_field="updatedAt")
 
