@@ -19,7 +19,7 @@ import pytest
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 
-from tests.harness import BIN, REPO, project_tests, render
+from tests.harness import BIN, REPO, column_name, project_tests, render, table_name
 
 pytestmark = [pytest.mark.render]
 
@@ -660,3 +660,13 @@ def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros,
     assert lint.returncode == 0, lint.stdout
     formatting = run([str(BIN / "ruff"), "format", *config, "--check", "--diff", "answers.py"], tmp_path)
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "name",
+    ["orderId", "address1", "Order Details", "_id", "__2fa_code", "HTTPCode", "x1y2", "Zoë", "Ångström_Größe", "山田"],
+)
+def test_the_documents_name_columns_and_tables_as_the_generated_tasks_do(name, macros):
+    assert str(macros.fivetran_name(name)) == column_name(name)
+    assert str(macros.fivetran_name(name, True)) == table_name(name)
