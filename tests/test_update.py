@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import copier
 import pytest
 import yaml
 
-from tests.harness import BIN, project_tests, snapshot_template
+from tests.harness import BIN, REPO, project_tests, snapshot_template
 
 pytestmark = [pytest.mark.render, pytest.mark.slow]
 
@@ -309,3 +310,69 @@ def test_answers_of_earlier_releases_survive_an_update(template, tmp_path):
     assert '"/drug/enforcement.json"' in rendered
     assert "MAX_OFFSET = 25000" in (project / "pagination.py").read_text()
     assert unresolved(project) == []
+
+
+# The last commit of this repository whose template/ named files by conditions on source_type; the layout by source
+# type (template/<source_type>, _shared, _api) came after it. Projects copied from it must update with nothing lost.
+CONDITIONAL_LAYOUT = "8fc89fe787da6065bb77707205b8907f999eb7d4"
+LAYOUT_SOURCES = {
+    "rest_api": {},
+    "graphql": {"source_type": "graphql"},
+    "database": {"source_type": "database", "db_engine": "mysql"},
+    "file": {"source_type": "file", "file_storage": "s3", "file_format": "parquet"},
+}
+
+
+@pytest.fixture(scope="module")
+def layout_releases(tmp_path_factory) -> Path:
+    """1.0.0: this repository as it was before the layout by source type; 1.1.0: as it is now."""
+    repo = tmp_path_factory.mktemp("layout") / "template"
+    repo.mkdir()
+    archive = subprocess.run(["git", "archive", CONDITIONAL_LAYOUT], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=archive.stdout, check=True)
+    git(repo, "init", "-q", "-b", "main")
+    release(repo, "1.0.0")
+    for path in repo.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    current = snapshot_template(repo.parent / "current")
+    shutil.copytree(current, repo, ignore=shutil.ignore_patterns(".git"), symlinks=True, dirs_exist_ok=True)
+    release(repo, "1.1.0")
+    return repo
+
+
+@pytest.mark.parametrize("source", LAYOUT_SOURCES)
+def test_a_project_updates_across_the_layout_by_source_type(source, layout_releases, tmp_path):
+    project = tmp_path / "project"
+    copier.run_copy(
+        str(layout_releases),
+        str(project),
+        data=LAYOUT_SOURCES[source],
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="1.0.0",
+    )
+    assert git(project, "status", "--porcelain") == ""  # git_init committed the copy
+    before = sorted(str(path.relative_to(project)) for path in project.rglob("*") if ".git" not in path.parts)
+    hooks = project / "hooks.py"
+    hooks.write_text(
+        hooks.read_text().replace("    return record\n", "    record.pop('notes', None)\n    return record\n")
+    )
+    connector = project / "connector.py"
+    connector.write_text(connector.read_text() + "\n# Owner's note: reviewed by the data platform team.\n")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nOn call: data-platform.\n")
+    git(project, "commit", "-qam", "owner edits")
+
+    copier_cli("update", "--trust", "--defaults", "--vcs-ref=1.1.0", cwd=project)
+
+    assert unresolved(project) == []
+    after = sorted(str(path.relative_to(project)) for path in project.rglob("*") if ".git" not in path.parts)
+    assert after == before  # every rendered path where it was: nothing moved, nothing deleted with an edit in it
+    assert "record.pop('notes', None)" in hooks.read_text()
+    assert connector.read_text().endswith("# Owner's note: reviewed by the data platform team.\n")
+    assert readme.read_text().endswith("On call: data-platform.\n")
+    assert recorded_commit(project) == "1.1.0"
+    tests = project_tests(project)
+    assert tests.returncode == 0, tests.stdout[-3000:]
