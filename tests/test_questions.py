@@ -345,3 +345,21 @@ def test_interactive_bad_number_is_refused_by_name_and_asked_again(template, tmp
     assert child.exitstatus == 0
     assert answers_of(project)["page_size"] == "50"
     assert json.loads((project / "configuration.json").read_text())["page_size"] == "50"
+
+
+@pytest.mark.unit
+def test_the_readme_question_reference_names_every_question_and_no_other():
+    """The README's table is written by hand; this keeps it from drifting from questions/*.yml."""
+    questions = {}
+    for path in sorted((REPO / "questions").glob("*.yml")):
+        questions.update(yaml.safe_load(path.read_text()))
+    asked = {name for name, spec in questions.items() if spec.get("when") is not False}
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Question reference")
+    table = readme[start : readme.index("\n## ", start + 1)]
+    documented = set()
+    for row in table.splitlines():
+        if row.startswith("| `"):
+            documented |= set(re.findall(r"`([a-z0-9_]+)`", row.split("|")[1]))
+    assert sorted(asked - documented) == [], "questions missing from the README's question reference"
+    assert sorted(documented - set(questions)) == [], "the README documents questions that do not exist"
