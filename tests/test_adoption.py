@@ -7,8 +7,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.harness import BIN
 from tests.servers.rest_api import ApiShape, FakeRestApi, sample_records
+
+pytestmark = [pytest.mark.sync]
+SOURCE_TYPE = "rest_api"
 
 HAND_WRITTEN = '''"""Our own items connector, written before we used the template."""
 
@@ -16,9 +21,6 @@ import requests
 from fivetran_connector_sdk import Connector
 from fivetran_connector_sdk import Logging as log
 from fivetran_connector_sdk import Operations as op
-
-pytestmark = [pytest.mark.sync]
-SOURCE_TYPE = "rest_api"
 
 
 def schema(configuration: dict):
