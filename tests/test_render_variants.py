@@ -670,3 +670,29 @@ def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros,
 def test_the_documents_name_columns_and_tables_as_the_generated_tasks_do(name, macros):
     assert str(macros.fivetran_name(name)) == column_name(name)
     assert str(macros.fivetran_name(name, True)) == table_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["defaults", "graphql_defaults", "database_postgresql", "file_defaults_local_csv", "file_s3_parquet_endpoint"],
+    ids=lambda name: variant_id(name),
+)
+def test_the_readme_lists_every_file_of_the_project(name, template, tmp_path):
+    project = render(template, tmp_path / "project", {**VARIANTS[name], "git_init": False})
+    readme = (project / "README.md").read_text()
+    table = readme[readme.index("## Files in this project") : readme.index("## Customising")]
+    listed = {
+        entry.rstrip("/")
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for entry in row.split("|")[1].split("`")[1::2]
+    }
+    present = {path.name for path in project.iterdir()} - {
+        ".git",
+        ".gitignore",
+        ".copier-answers.yml",
+        "README.md",
+        "DEPLOYMENT.md",
+    }
+    assert sorted(present - listed) == [], "files the README does not explain"
+    assert sorted(listed - present - {"files"}) == [], "the README explains files the project does not have"
