@@ -625,15 +625,19 @@ AWKWARD_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def macros():
-    """template/_shared/macros.jinja, loaded the way Copier loads it (with the Ansible filters Copier adds)."""
-    environment = SandboxedEnvironment(
+def copier_jinja() -> SandboxedEnvironment:
+    """Jinja as Copier sets it up for this template: rooted at the repository, with the Ansible filters."""
+    return SandboxedEnvironment(
         loader=FileSystemLoader(str(REPO)),
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         keep_trailing_newline=True,
     )
-    return environment.get_template("template/_shared/macros.jinja").module
+
+
+@pytest.fixture(scope="module")
+def macros():
+    """template/_shared/macros.jinja, loaded the way Copier loads it."""
+    return copier_jinja().get_template("template/_shared/macros.jinja").module
 
 
 @pytest.mark.unit
@@ -654,8 +658,10 @@ def test_answers_become_python_literals_that_lint_and_format_leave_alone(macros,
     assert namespace["KEYS"] == tuple(AWKWARD_ANSWERS)
     assert namespace["TEXT"] == "\n" + "".join(AWKWARD_ANSWERS) + "\n"
     assert namespace["FLAGS"] == ("true", "false")
-    # The generated projects' own settings (template/ruff.toml.jinja renders without changes).
-    config = ["--config", str(REPO / "template" / "_shared" / "ruff.toml.jinja")]
+    # The generated projects' own settings.
+    settings = copier_jinja().get_template("template/_shared/ruff.toml.jinja").render(source_type="rest_api")
+    (tmp_path / "ruff.toml").write_text(settings)
+    config = ["--config", str(tmp_path / "ruff.toml")]
     lint = run([str(BIN / "ruff"), "check", *config, "answers.py"], tmp_path)
     assert lint.returncode == 0, lint.stdout
     formatting = run([str(BIN / "ruff"), "format", *config, "--check", "--diff", "answers.py"], tmp_path)
