@@ -138,3 +138,30 @@ def test_a_host_that_does_not_resolve_is_named(template, tmp_path):
             del sys.modules[name]
     assert reason.startswith("cannot resolve the host name api.example.test") and "secret" not in reason
     assert diagnosis.startswith("Likely cause: the host name does not resolve.")
+
+
+@pytest.mark.parametrize(
+    ("answers", "output", "cause"),
+    [
+        ({}, "HTTP 404 from https://api.example.com/items", "Likely cause: URL."),
+        ({"source_type": "database"}, "HTTP 404 from https://api.example.com/items", None),
+        (
+            {"source_type": "database"},
+            'role "x" does not exist: refused the connection',
+            "Likely cause: database login.",
+        ),
+        ({"source_type": "file"}, "orders: no file in folder 'drop' matches '*.csv'", "Likely cause: file pattern."),
+        ({"source_type": "file"}, "password authentication failed", None),
+    ],
+    ids=["rest_api_404", "database_no_http_causes", "database_login", "file_pattern", "file_no_database_causes"],
+)
+def test_a_project_names_only_the_causes_its_source_type_can_have(answers, output, cause, template, tmp_path):
+    project = render(template, tmp_path / "project", {**answers, "git_init": False})
+    sys.path.insert(0, str(project))
+    try:
+        diagnosis = runpy.run_path(str(project / "tools" / "local.py"))["diagnose"](output)
+    finally:
+        sys.path.remove(str(project))
+        for name in [name for name in sys.modules if name == "tools" or name.startswith("tools.")]:
+            del sys.modules[name]
+    assert diagnosis.startswith(cause) if cause else diagnosis.startswith("Read the log above"), diagnosis

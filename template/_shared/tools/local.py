@@ -17,6 +17,7 @@ from pathlib import Path
 
 from invoke import Exit
 
+from tools.project import SOURCE_TYPE
 from tools.report import console
 from tools.verification import TableSpec
 
@@ -35,9 +36,11 @@ SKIPPED_DIRS = {".git", ".venv", "venv", "files", "__pycache__", ".ruff_cache", 
 DEV_ONLY_MODULES = {"tasks.py"}
 FAKE_RECORDS_PER_TABLE = 250  # several pages at the usual page sizes
 
-# What a failed sync's output usually means, and what to do about it; the first pattern that matches wins, so the
-# specific ones come first.
-DIAGNOSES: list[tuple[str, str, str]] = [
+# What a failed sync's output usually means, and what to do about it: (pattern, cause, fix). The first pattern that
+# matches wins, so the specific ones come first; a project looks only at the causes its source type can have.
+Diagnosis = tuple[str, str, str]
+# Reaching an API and logging in to it.
+NETWORK_AND_LOGIN: list[Diagnosis] = [
     (
         r"cannot resolve the host name",
         "the host name does not resolve",
@@ -56,22 +59,23 @@ DIAGNOSES: list[tuple[str, str, str]] = [
     (r"HTTP proxy refused", "proxy", "check HTTPS_PROXY / HTTP_PROXY, or unset them"),
     (r"did not answer in time", "timeout", "the API is slow or unreachable from here; try again, check the URL"),
     (
-        r"refused the connection|password authentication failed|Access denied for user",
-        "database login",
-        "fix the configuration key the message names",
-    ),
-    (
         r"HTTP 401|authentication failed|invalid_client",
         "credentials",
         "check the secrets in CONNECTOR_* variables or configuration.local.json",
     ),
     (r"HTTP 403|access denied", "permissions", "the credentials work but may not read this source"),
+]
+# A GraphQL API's own errors, told before the HTTP statuses that carry them.
+GRAPHQL_ANSWERS: list[Diagnosis] = [
     (
         r"Cannot query field|Unknown argument|Variable \S+ of type|answered with errors",
         "GraphQL query",
         "read the API's messages above; fix the query in graphql_queries.py (or graphql_query with copier update)",
     ),
     (r"no pageInfo", "GraphQL paging", "add pageInfo { hasNextPage endCursor } to the query or fix page_info_path"),
+]
+# What an API answered.
+API_ANSWERS: list[Diagnosis] = [
     (r"records_path", "records path", "compare records_path with a real response of the API"),
     (r"not JSON", "response format", "the API answered with something other than JSON: check the URL and credentials"),
     (
@@ -81,15 +85,35 @@ DIAGNOSES: list[tuple[str, str, str]] = [
     ),
     (r"HTTP 429", "rate limit", "the API kept rate-limiting; lower page_size or sync less often"),
     (r"HTTP 404|not found:", "URL", "check the URL in the configuration (base_url or graphql_url) and the paths"),
-    (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
+]
+# A database server and its catalog.
+DATABASE_FAILURES: list[Diagnosis] = [
+    (
+        r"refused the connection|password authentication failed|Access denied for user",
+        "database login",
+        "fix the configuration key the message names",
+    ),
     (r"tables not found in schema", "table names", "compare `tables` in the configuration with the names listed"),
     (r"holds no tables", "empty schema", "check `schema` in the configuration and the user's grants on its tables"),
     (r"connection to .* was lost", "database connection", "check that the server is up and reachable from here"),
+]
+# A file storage and its files.
+FILE_FAILURES: list[Diagnosis] = [
     (r"cannot list s3://|cannot reach S3", "S3 bucket", "check bucket, region, endpoint_url and the AWS key's rights"),
     (r"SFTP login|SFTP server|remote_path '", "SFTP server", "check host, port, username, the secret and host_key"),
     (r"is not a directory", "folder", "point folder at the directory that holds the files"),
     (r"no file in .* matches", "file pattern", "no file matched: check the pattern (and the folder, prefix or path)"),
 ]
+# Every source type.
+CONFIGURATION: list[Diagnosis] = [
+    (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
+]
+DIAGNOSES: dict[str, list[Diagnosis]] = {
+    "rest_api": [*NETWORK_AND_LOGIN, *API_ANSWERS, *CONFIGURATION],
+    "graphql": [*NETWORK_AND_LOGIN, *GRAPHQL_ANSWERS, *API_ANSWERS, *CONFIGURATION],
+    "database": [*DATABASE_FAILURES, *CONFIGURATION],
+    "file": [*FILE_FAILURES, *CONFIGURATION],
+}
 # The connector's own warnings in `fivetran debug` output, e.g. "12:00:00.000 WARNING  ⚡ connector <message>".
 CONNECTOR_WARNING = re.compile(r"^\S+ WARNING\s+\S+ connector\s+(?P<message>.*)$", re.MULTILINE)
 
@@ -276,7 +300,7 @@ def without_tracebacks(output: str) -> str:
 
 
 def diagnose(output: str) -> str:
-    for pattern, cause, fix in DIAGNOSES:
+    for pattern, cause, fix in DIAGNOSES[SOURCE_TYPE]:
         if re.search(pattern, output):
             return f"Likely cause: {cause}. Fix: {fix}."
     return "Read the log above from its first SEVERE or ERROR line; files/*.log keeps it."
