@@ -51,12 +51,7 @@ def render(template: Path, destination: Path, answers: dict[str, Any]) -> Path:
 
 def tool_environment(home: Path) -> dict[str, str]:
     """An isolated HOME for the CLI: telemetry off, update checks recently done, pipreqs offline, no way out."""
-    shim_dir = home / "bin"
-    shim_dir.mkdir(parents=True, exist_ok=True)
-    shim = shim_dir / "pipreqs"
-    # `fivetran debug` runs pipreqs, which asks PyPI about every import and retries for ~13 s when offline.
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pipreqs.pipreqs --use-local "$@"\n')
-    shim.chmod(0o755)
+    shim_dir = offline_pipreqs(home / "bin", Path(sys.executable))
     now = int(time.time())
     sdk_dir = home / ".fivetran" / "connector_sdk"
     sdk_dir.mkdir(parents=True, exist_ok=True)
@@ -138,11 +133,7 @@ def owner_venv(project: Path) -> Path:
 def owner_environment(venv: Path, home: Path) -> dict[str, str]:
     """The isolated CLI sandbox of tool_environment, with the owner's venv on PATH instead of the template's."""
     environment = tool_environment(home)
-    shim_dir = home / "owner-bin"
-    shim_dir.mkdir(parents=True, exist_ok=True)
-    shim = shim_dir / "pipreqs"
-    shim.write_text(f'#!/bin/sh\nexec "{venv / "bin" / "python"}" -m pipreqs.pipreqs --use-local "$@"\n')
-    shim.chmod(0o755)
+    shim_dir = offline_pipreqs(home / "owner-bin", venv / "bin" / "python")
     inherited = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry and Path(entry) != BIN]
     environment.update(
         PATH=os.pathsep.join([str(shim_dir), str(venv / "bin"), *inherited]),
@@ -166,6 +157,18 @@ def run_in(
     return subprocess.run(
         command, cwd=project, env=environment, input=stdin, capture_output=True, text=True, timeout=timeout
     )
+
+
+def offline_pipreqs(folder: Path, python: Path) -> Path:
+    """A folder holding a `pipreqs` that answers from `python`'s installed packages.
+
+    `fivetran debug` runs pipreqs, which asks PyPI about every import and retries for ~13 s when offline.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    shim = folder / "pipreqs"
+    shim.write_text(f'#!/bin/sh\nexec "{python}" -m pipreqs.pipreqs --use-local "$@"\n')
+    shim.chmod(0o755)
+    return folder
 
 
 def fivetran_debug(project: Path, configuration: dict[str, str], environment: dict[str, str]) -> str:

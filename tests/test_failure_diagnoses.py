@@ -32,6 +32,17 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # nothing listens once the probe closes
 
 
+def project_module(project: Path, relative: str) -> dict:
+    """A module of a rendered project, run with the project's own imports; they are forgotten afterwards."""
+    sys.path.insert(0, str(project))
+    try:
+        return runpy.run_path(str(project / relative))
+    finally:
+        sys.path.remove(str(project))
+        for name in [name for name in sys.modules if name == "tools" or name.startswith("tools.")]:
+            del sys.modules[name]
+
+
 def failed_test(project: Path, environment: dict[str, str]) -> str:
     result = invoke(project, environment, "test", "--skip-unit")
     output = result.stdout + result.stderr
@@ -127,15 +138,8 @@ def test_a_host_that_does_not_resolve_is_named(template, tmp_path):
     cause.__cause__ = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     retries = urllib3.exceptions.MaxRetryError(None, "/items", reason=cause)
     url = "https://api.example.test/items?token=secret-in-query"
-    sys.path.insert(0, str(project))
-    try:
-        api_client = runpy.run_path(str(project / "api_client.py"))
-        reason = api_client["unreachable_reason"](requests.ConnectionError(retries), url)
-        diagnosis = runpy.run_path(str(project / "tools" / "local.py"))["diagnose"](reason)
-    finally:
-        sys.path.remove(str(project))
-        for name in [name for name in sys.modules if name == "tools" or name.startswith("tools.")]:
-            del sys.modules[name]
+    reason = project_module(project, "api_client.py")["unreachable_reason"](requests.ConnectionError(retries), url)
+    diagnosis = project_module(project, "tools/local.py")["diagnose"](reason)
     assert reason.startswith("cannot resolve the host name api.example.test") and "secret" not in reason
     assert diagnosis.startswith("Likely cause: the host name does not resolve.")
 
@@ -157,11 +161,5 @@ def test_a_host_that_does_not_resolve_is_named(template, tmp_path):
 )
 def test_a_project_names_only_the_causes_its_source_type_can_have(answers, output, cause, template, tmp_path):
     project = render(template, tmp_path / "project", {**answers, "git_init": False})
-    sys.path.insert(0, str(project))
-    try:
-        diagnosis = runpy.run_path(str(project / "tools" / "local.py"))["diagnose"](output)
-    finally:
-        sys.path.remove(str(project))
-        for name in [name for name in sys.modules if name == "tools" or name.startswith("tools.")]:
-            del sys.modules[name]
+    diagnosis = project_module(project, "tools/local.py")["diagnose"](output)
     assert diagnosis.startswith(cause) if cause else diagnosis.startswith("Read the log above"), diagnosis
