@@ -22,6 +22,7 @@ def main(project: Path) -> int:
             file=sys.stderr,
         )
         return 1
+    sys.path.insert(0, str(project))  # graphql_queries.py imports the project's streams.py
     queries = runpy.run_path(str(project / "graphql_queries.py"))["QUERIES"]
     for query in queries:
         try:

@@ -482,6 +482,20 @@ def string_literal_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, 
     return spans
 
 
+# Fivetran runs connectors on Python 3.10 to 3.14; this template's own tests run on whatever Python it has.
+OLDEST_FIVETRAN_PYTHON = "3.10"
+
+
+def assert_runs_on_the_oldest_fivetran_python(project: Path) -> None:
+    """No module, test or task of the project needs a newer Python than Fivetran's oldest (checked by vermin, as
+    no such Python runs here), and ruff's target-version says so, so that its upgrade rules never suggest otherwise."""
+    ruff_settings = (project / "ruff.toml").read_text()
+    target = "py" + OLDEST_FIVETRAN_PYTHON.replace(".", "")
+    assert f'target-version = "{target}"' in ruff_settings
+    check = run([str(BIN / "vermin"), "--no-tips", "--violations", f"--target={OLDEST_FIVETRAN_PYTHON}-", "."], project)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 @pytest.mark.parametrize("name", [*VARIANTS, *REALISTIC_VARIANTS], ids=lambda name: variant_id(name))
 def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
     project = render(template, tmp_path / "project", {**VARIANTS, **REALISTIC_VARIANTS}[name])
@@ -493,6 +507,7 @@ def test_variant_is_clean_and_passes_its_own_tests(name, template, tmp_path):
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
     compiled = run([sys.executable, "-m", "compileall", "-q", "."], project)
     assert compiled.returncode == 0, compiled.stdout
+    assert_runs_on_the_oldest_fivetran_python(project)
     tests = project_tests(project)
     assert tests.returncode == 0, tests.stdout[-6000:]
     assert " passed" in tests.stdout
@@ -505,6 +520,48 @@ def test_only_the_chosen_code_paths_are_rendered(template, tmp_path):
     assert "BearerAuth" in code
     assert "OAuth2ClientCredentials" not in code and "ApiKeyAuth" not in code and "HTTPBasicAuth" not in code
     assert "OFFSET_PARAM" in code and "CURSOR_PARAM" not in code and "NEXT_URL_PATH" not in code
+
+
+@pytest.mark.rest_api
+def test_the_offset_restart_window_is_rendered_only_for_an_api_with_an_offset_limit(template, tmp_path):
+    limited = render(template, tmp_path / "limited", {**OTHER_API, "max_offset": "10000"})
+    unlimited = render(template, tmp_path / "unlimited", VARIANTS["offset_short_page"])
+    limited_code = "\n".join(path.read_text() for path in limited.glob("*.py"))
+    unlimited_code = "\n".join(path.read_text() for path in unlimited.glob("*.py"))
+    assert "MAX_OFFSET = 10000" in limited_code and "RestartFromCursor" in limited_code
+    assert "MAX_OFFSET" not in unlimited_code and "RestartFromCursor" not in unlimited_code
+
+
+# (table, primary key, cursor) of each table, as the answers of these variants name them.
+STREAM_DECLARATIONS = {
+    "defaults": [("food_enforcement", ["recall_number"], "report_date")],
+    "full_sync_no_cursor": [("orders", ["id"], "")],
+    "graphql_several_queries": [("issues", ["id"], "updatedAt"), ("pull_requests", ["id"], "updatedAt")],
+    "file_local_jsonl_tables_by_pattern": [("orders", ["order_id"], ""), ("customers", ["region", "customer_id"], "")],
+}
+LIST_STREAMS = """
+import json, connector
+configuration = json.load(open("configuration.json"))
+streams = [[stream.table, list(stream.primary_key), stream.cursor] for stream in connector.streams(configuration)]
+schema = [[table["table"], table["primary_key"]] for table in connector.schema(configuration)]
+print(json.dumps({"streams": streams, "schema": schema}))
+"""
+
+
+@pytest.mark.parametrize("name", list(STREAM_DECLARATIONS), ids=lambda name: variant_id(name))
+def test_every_source_type_declares_its_tables_as_streams(name, template, tmp_path):
+    """connector.streams() names each table with its primary key and cursor, whatever the source type: schema() and
+    `invoke test` both read it, so tools/local.py knows no source type's own declarations."""
+    project = render(template, tmp_path / "project", VARIANTS[name])
+    listed = run([sys.executable, "-c", LIST_STREAMS], project)
+    assert listed.returncode == 0, listed.stderr
+    declared = json.loads(listed.stdout)
+    assert declared["streams"] == [list(stream) for stream in STREAM_DECLARATIONS[name]]
+    assert declared["schema"] == [[table, key] for table, key, _ in STREAM_DECLARATIONS[name]]
+    local = ast.parse((project / "tools" / "local.py").read_text())
+    imported = {node.module for node in ast.walk(local) if isinstance(node, ast.ImportFrom)}
+    assert imported.isdisjoint({"endpoints", "graphql_queries", "catalog", "sync"}), imported
+    assert "getattr" not in ast.unparse(local)
 
 
 @pytest.mark.rest_api

@@ -376,3 +376,20 @@ def test_a_project_updates_across_the_layout_by_source_type(source, layout_relea
     assert recorded_commit(project) == "1.1.0"
     tests = project_tests(project)
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_an_edited_setting_that_moved_module_is_kept_where_the_owner_sees_it(layout_releases, tmp_path):
+    """1.1.0 moved EXTRA_PARAMS from connector.py to settings.py. The owner's edited value is not lost: the update
+    leaves it in connector.py as a conflict to resolve by hand, and settings.py holds the setting's new place."""
+    project = tmp_path / "project"
+    copier.run_copy(str(layout_releases), str(project), defaults=True, unsafe=True, quiet=True, vcs_ref="1.0.0")
+    connector = project / "connector.py"
+    assert '"sort": "report_date:asc"' in connector.read_text()
+    connector.write_text(connector.read_text().replace('"sort": "report_date:asc"', '"sort": "recall_number:asc"'))
+    git(project, "commit", "-qam", "owner sorts by recall number")
+
+    copier_cli("update", "--trust", "--defaults", "--vcs-ref=1.1.0", cwd=project)
+
+    assert unresolved(project) == [str(connector)]
+    assert '"sort": "recall_number:asc"' in connector.read_text()
+    assert "EXTRA_PARAMS: dict[str, str] = {" in (project / "settings.py").read_text()

@@ -14,12 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from invoke import Exit
 
 from tools.project import SOURCE_TYPE
 from tools.report import console
 from tools.verification import TableSpec
+
+if TYPE_CHECKING:
+    from streams import Stream
 
 PROJECT = Path(__file__).resolve().parent.parent
 FILES = PROJECT / "files"
@@ -313,52 +318,39 @@ def connector_warnings(output: str) -> list[str]:
 def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
     """The connector's tables, primary keys and cursor columns, named as the destination names them.
 
-    Calls the connector's schema(), which for a database reads the catalog: a refused login or an empty schema is
+    Calls the connector's streams(), which for a database reads the catalog: a refused login or an empty schema is
     told here, before any sync, as the connector words it.
     """
     from fivetran_connector_sdk import Logging
 
-    # Outside `fivetran debug` the SDK's logger has no level and refuses to log; schema() may warn.
+    # Outside `fivetran debug` the SDK's logger has no level and refuses to log; streams() may warn.
     if Logging.LOG_LEVEL is None:
         Logging.LOG_LEVEL = Logging.Level.SEVERE
     sys.path.insert(0, str(PROJECT))
-    from connector import schema
-
-    try:
-        tables = schema(configuration)
-    except Exception as error:  # the connector's message says what to fix; a traceback would only bury it
-        message = f"{type(error).__name__}: {error}"
-        raise Exit(f"The connector's schema() failed: {message}\n{diagnose(message)}", code=1) from None
-    if not tables:
-        raise Exit("The connector declares no tables: check the configuration that selects them.", code=1)
-    cursors = cursor_fields()
-    return [
-        TableSpec.from_source(table["table"], table.get("primary_key") or [], cursor_of(table, cursors))
-        for table in tables
-    ]
-
-
-def cursor_of(table: dict, cursors: dict[str, str]) -> str:
-    """The table's cursor column: named by its endpoint or query, or, for a database, the incremental column it has."""
-    if table["table"] in cursors:
-        return cursors[table["table"]]
     import connector
 
-    column = getattr(connector, "INCREMENTAL_COLUMN", "")
-    return column if column and column in table.get("columns", {}) else ""
-
-
-def cursor_fields() -> dict[str, str]:
-    """Each table's cursor field, from the endpoints (REST) or queries (GraphQL) the connector reads."""
-    sys.path.insert(0, str(PROJECT))
     try:
-        from endpoints import ENDPOINTS as streams
-    except ImportError:
-        try:
-            from graphql_queries import QUERIES as streams
-        except ImportError:
-            return {}
-    return {stream.table: stream.incremental_field for stream in streams}
+        declared = declared_streams(connector, configuration)
+    except Exception as error:  # the connector's message says what to fix; a traceback would only bury it
+        message = f"{type(error).__name__}: {error}"
+        raise Exit(f"The connector's schema failed: {message}\n{diagnose(message)}", code=1) from None
+    if not declared:
+        raise Exit("The connector declares no tables: check the configuration that selects them.", code=1)
+    return [TableSpec.from_source(stream.table, stream.primary_key, stream.cursor) for stream in declared]
+
+
+def declared_streams(connector: ModuleType, configuration: dict[str, str]) -> list[Stream]:
+    """The connector's streams(): tables, keys and cursors.
+
+    A connector written by hand before it adopted the template may have only schema(); its tables and keys are then
+    checked, and its cursors only once it declares them in a streams() of its own (see streams.py).
+    """
+    from streams import Stream
+
+    if hasattr(connector, "streams"):
+        return connector.streams(configuration)
+    console.print("connector.py has no streams(): tables and keys come from schema(), and no cursor is checked.")
+    return [Stream(table["table"], tuple(table.get("primary_key") or ())) for table in connector.schema(configuration)]
 
 
 def read_state() -> dict:

@@ -44,21 +44,21 @@ def current_version() -> str:
     return re.sub(r"-\d+-g[0-9a-f]+$", "", commit)
 
 
-def update_report() -> tuple[bool, str]:
-    """(newer release exists, message for the owner)."""
+def update_report() -> str:
+    """Whether a newer release of the template exists, as a message for the owner."""
     source = answers_value("_src_path")
     if not source:
-        return False, ".copier-answers.yml names no template (_src_path): this project was not made with Copier."
+        return ".copier-answers.yml names no template (_src_path): this project was not made with Copier."
     try:
         tags = template_tags(source)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as error:
-        return False, f"Cannot list the template's releases at {source}: {type(error).__name__}."
+        return f"Cannot list the template's releases at {source}: {type(error).__name__}."
     if not tags:
-        return False, f"The template at {source} has no releases yet."
+        return f"The template at {source} has no releases yet."
     current, newest = current_version(), tags[-1]
     if version_key(current) is not None and version_key(current) >= version_key(newest):
-        return False, f"Up to date: rendered from {current}, the newest release of {source}."
-    return True, (
+        return f"Up to date: rendered from {current}, the newest release of {source}."
+    return (
         f"Template {newest} is available (this project was rendered from {current or 'an untagged commit'}). "
         "Commit your work, then run `copier update --trust`; see CHANGELOG.md of the template for what changed."
     )

@@ -6,10 +6,10 @@ destination (`invoke queries`), so what was verified locally is what gets verifi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from tools.naming import column_name, table_name
@@ -28,7 +28,7 @@ class TableSpec:
     cursor: str = ""
 
     @classmethod
-    def from_source(cls, table: str, primary_key: list[str], cursor: str = "") -> TableSpec:
+    def from_source(cls, table: str, primary_key: Sequence[str], cursor: str = "") -> TableSpec:
         return cls(
             table_name(table), tuple(column_name(key) for key in primary_key), column_name(cursor) if cursor else ""
         )
@@ -142,11 +142,6 @@ def queries_file(specs: list[TableSpec], schema: str, dialect: str) -> str:
         for check in checks_for(spec, schema, dialect):
             parts.append(f"-- {check.table}: {check.name}, {check.description}\n{render(check, dialect)};")
     return "\n\n".join(parts) + "\n"
-
-
-def parse_back(sql: str, dialect: str) -> list[Any]:
-    """The statements of a rendered script, parsed in its own dialect (raises if any does not parse)."""
-    return [statement for statement in sqlglot.parse(sql, read=dialect) if statement is not None]
 
 
 @dataclass
