@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records
 from tests.harness import (
     SyncFailed,
     column_name,
@@ -38,6 +40,7 @@ from tests.harness import (
 )
 from tests.servers import s3 as fake_s3
 from tests.servers import sftp as fake_sftp
+from tests.servers.json_text import json_text
 
 pytestmark = [pytest.mark.sync]
 SOURCE_TYPE = "file"
@@ -523,3 +526,92 @@ def test_copier_update_switches_format_and_login_keeping_the_owners_values(templ
     )
     assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "paramiko==5.1.0"]
     assert project_tests(project).returncode == 0
+
+
+# ---------------------------------------------------------------------------------------------------- exact values
+
+TEXT_THAT_LOOKS_LIKE_OTHER_VALUES = [
+    ["id", "zip", "amount", "flag", "when", "empty", "digits", "exponent", "note"],
+    ["007", "02134", "10.00", "true", "2024-01-01T10:00:00Z", "", "18446744073709551616", "1e5", 'Zoë, "quoted"'],
+    ["7", "00501", "10.0", "FALSE", "2024-01-01T10:00:00.000001+05:30", "", "20240101", "1E5", " "],
+    ["1704103200.000010", "10001", "-0.50", "t", "2024-02-29T23:59:59Z", "x", "0", "NaN", ""],
+]
+CSV_DECLARATIONS = {name: "STRING" for name in TEXT_THAT_LOOKS_LIKE_OTHER_VALUES[0]}
+FILE_COLUMNS = {"_file": "STRING", "_line": "LONG", "_modified": "STRING"}
+
+
+def csv_source(path: str, modified: str, rows: list[list[str]]) -> list[dict[str, Any]]:
+    header, *data = rows
+    return [
+        {**dict(zip(header, row, strict=True)), "_file": path, "_line": number, "_modified": modified}
+        for number, row in enumerate(data, start=1)
+    ]
+
+
+def test_csv_text_lands_as_the_same_text_unless_the_owner_declares_a_type(template, tool_env, tmp_path):
+    """Every CSV field is text and lands as the same text, whatever it looks like, "" apart from null; the types the
+    owner declares in columns.py convert the text exactly, and a field that does not convert names what to fix."""
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_pattern": "*.csv"})
+    folder = tmp_path / "drops"
+    put_local(folder, "values.csv", csv_bytes(TEXT_THAT_LOOKS_LIKE_OTHER_VALUES), at(1))
+    environment = {**tool_env, "CONNECTOR_FOLDER": str(folder)}
+    tested = invoke(project, environment, "test", "--skip-unit")
+    assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
+    declarations = {**CSV_DECLARATIONS, **FILE_COLUMNS}
+    assert declared_columns(project) == {"records": declarations}
+    source = csv_source("values.csv", "2024-03-01T12:01:00.000000Z", TEXT_THAT_LOOKS_LIKE_OTHER_VALUES)
+    assert_table_exact(project, "records", source, ("_file", "_line"), declarations)
+
+    owner_types = {
+        "amount": {"type": "DECIMAL", "precision": 12, "scale": 2},
+        "flag": "BOOLEAN",
+        "when": "UTC_DATETIME",
+        "digits": {"type": "DECIMAL", "precision": 38, "scale": 0},
+    }
+    declare_in_columns_file(project, "records", owner_types)
+    put_local(folder, "values.csv", csv_bytes(TEXT_THAT_LOOKS_LIKE_OTHER_VALUES[:2]), at(2))
+    configuration = {"folder": str(folder), "checkpoint_rows": "10000"}
+    invoke(project, environment, "reset")
+    fivetran_debug(project, configuration, tool_env)
+    row = warehouse_rows(project, "records")[0]
+    assert row["amount"] == Decimal("10.00") and row["flag"] is True and row["digits"] == 18446744073709551616
+    assert row["when"] == datetime(2024, 1, 1, 10, tzinfo=UTC) and row["zip"] == "02134" and row["empty"] == ""
+
+    put_local(folder, "values.csv", csv_bytes(TEXT_THAT_LOOKS_LIKE_OTHER_VALUES), at(3))
+    with pytest.raises(SyncFailed) as failed:
+        fivetran_debug(project, configuration, tool_env)
+    assert "records.flag is declared BOOLEAN in columns.py, but 't' is not true or false" in failed.value.output
+
+
+def test_json_lines_values_land_with_the_type_and_value_the_file_holds(template, tool_env, tmp_path):
+    """JSON Lines follow the API rules: strings stay strings, integers beyond 64 bits and numbers no double holds
+    stay exact, "" stays apart from null, and nested objects and lists arrive as JSON."""
+    answers = {"source_type": "file", "file_format": "jsonl", "file_pattern": "*.jsonl", "primary_key": "id"}
+    project = render(template, tmp_path / "project", answers)
+    folder = tmp_path / "drops"
+    records = exact_records()
+    body = "".join(json_text(record) + "\n" for record in records).encode()
+    put_local(folder, "values.jsonl", body, at(1))
+    tested = invoke(project, {**tool_env, "CONNECTOR_FOLDER": str(folder)}, "test", "--skip-unit")
+    assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
+    flat = {name: declared for name, declared in EXPECTED_DECLARATIONS.items() if not name.startswith("nested_")}
+    declarations = {**flat, "nested": "JSON", **FILE_COLUMNS}
+    assert declared_columns(project)["records"] == declarations
+    source = [
+        {**record, "_file": "values.jsonl", "_line": line, "_modified": "2024-03-01T12:01:00.000000Z"}
+        for line, record in enumerate(records, start=1)
+    ]
+    assert_table_exact(project, "records", source, ("id",), declarations, flattened=False)
+
+
+def declared_columns(project: Path) -> dict:
+    return runpy.run_path(str(project / "columns.py"))["COLUMNS"]
+
+
+def declare_in_columns_file(project: Path, table: str, types: dict[str, Any]) -> None:
+    """An owner's edit of columns.py: the given columns get the given types."""
+    columns = declared_columns(project)
+    columns[table].update(types)
+    text = (project / "columns.py").read_text()
+    start = text.index("COLUMNS: dict[str, dict[str, Any]] = {")
+    (project / "columns.py").write_text(text[:start] + f"COLUMNS: dict[str, dict[str, Any]] = {columns!r}\n")

@@ -4,12 +4,14 @@ the response (including partial data) stop the sync with the API's message; bad 
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 from dataclasses import dataclass, field
 
 import pytest
 
-from tests.harness import BIN, SyncFailed, assert_table_matches, fivetran_debug, read_state, render
+from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records, later_records
+from tests.harness import BIN, SyncFailed, assert_table_matches, fivetran_debug, invoke, read_state, render
 from tests.servers.graphql_api import FakeGraphQLApi, GraphQLFaults, sample_issues
 from tests.servers.rest_api import Auth
 
@@ -156,3 +158,49 @@ def test_a_query_that_does_not_parse_is_refused_at_copy_time(template, tmp_path)
     assert result.returncode != 0
     assert "graphql_query (issues): not valid GraphQL" in result.stderr
     assert not destination.exists()
+
+
+EXACT_QUERY = RELAY_NODES.replace("author { login profile { country } } }", "fields }")
+# The issue's own fields as the server's schema types them, then everything in `fields`, flattened under its name.
+EXACT_DECLARATIONS = {
+    "id": "STRING",
+    "number": "LONG",
+    "title": "STRING",
+    "updatedAt": "STRING",
+    "score": "STRING",
+    "labels": "JSON",
+    **{f"fields_{name}": declaration for name, declaration in EXPECTED_DECLARATIONS.items() if name != "id"},
+}
+EXACT_DECLARATIONS.pop("fields_updated_at")
+
+
+def exact_issue(number: int, record: dict) -> dict:
+    """A GraphQL issue around one of tests/exact_values.py's records: its id and cursor, the rest under `fields`."""
+    fields = {name: value for name, value in record.items() if name not in ("id", "updated_at")}
+    return {
+        "id": record["id"],
+        "number": number,
+        "title": f"issue {number}",
+        "updatedAt": record["updated_at"],
+        "score": None,
+        "labels": [],
+        "fields": fields,
+    }
+
+
+def test_every_value_lands_with_the_type_and_value_the_api_sent(template, tool_env, tmp_path):
+    """`invoke test` declares the columns from its first sync, and every field of every issue then lands exactly,
+    before and after a change."""
+    project = render(template, tmp_path / "project", answers(EXACT_QUERY, "issues.nodes", page_size=3))
+    issues = [exact_issue(number, record) for number, record in enumerate(exact_records(), start=1)]
+    with FakeGraphQLApi(issues, max_page_size=3) as server:
+        environment = {**tool_env, "CONNECTOR_GRAPHQL_URL": server.url}
+        tested = invoke(project, environment, "test", "--skip-unit")
+        assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
+        assert runpy.run_path(str(project / "columns.py"))["COLUMNS"] == {"issues": EXACT_DECLARATIONS}
+        assert_table_exact(project, "issues", server.records(), ("id",), EXACT_DECLARATIONS)
+
+        for number, record in enumerate(later_records(), start=90):
+            server.upsert(exact_issue(number, record))
+        fivetran_debug(project, configuration_for(Scenario({}), server), tool_env)
+        assert_table_exact(project, "issues", server.records(), ("id",), EXACT_DECLARATIONS)

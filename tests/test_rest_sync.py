@@ -7,11 +7,14 @@ lost and nothing repeated.
 
 from __future__ import annotations
 
+import runpy
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pytest
 
-from tests.harness import SyncFailed, assert_table_matches, fivetran_debug, read_state, render
+from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records, later_records
+from tests.harness import SyncFailed, assert_table_matches, fivetran_debug, invoke, read_state, render
 from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, Faults, openfda_records, openfda_shape, sample_records
 
 pytestmark = [pytest.mark.sync]
@@ -217,3 +220,48 @@ def test_fixed_headers_and_parameters_are_sent(template, tool_env, tmp_path):
         data_requests = [log for log in server.requests if log.path == ITEMS.path]
     assert data_requests and all(log.headers.get("X-Account-Id") == "42" for log in data_requests)
     assert data_requests[0].query["state"] == ["all"]
+
+
+EXACT = replace(ITEMS, has_more_path="meta.has_more", incremental_filter="since={cursor}")
+
+
+def test_every_value_lands_with_the_type_and_value_the_api_sent(template, tool_env, tmp_path):
+    """`invoke test` declares the columns from its first sync; then every field of every record lands exactly, on a
+    first sync and after a change, and a column the API adds later is reported until `invoke columns` declares it."""
+    scenario = Scenario(EXACT, page_size=3)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(EXACT, records=exact_records()) as server:
+        environment = {**tool_env, "CONNECTOR_BASE_URL": server.base_url}
+        tested = invoke(project, environment, "test", "--skip-unit")
+        assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
+        assert "columns declared in columns.py" in tested.stdout
+        assert declared_columns(project) == {"items": EXPECTED_DECLARATIONS}
+        configuration = configuration_for(scenario, server)
+        fivetran_debug(project, configuration, tool_env)  # resumes from invoke test's state: nothing new
+        assert_table_exact(project, "items", server.records(), ("id",), EXPECTED_DECLARATIONS)
+
+        for record in later_records():
+            server.upsert(record)
+        fivetran_debug(project, configuration, tool_env)
+        assert_table_exact(project, "items", server.records(), ("id",), EXPECTED_DECLARATIONS)
+
+        server.upsert({**later_records()[1], "id": "late", "updated_at": "2030-02-01T00:00:00Z", "late_field": "00123"})
+        output = fivetran_debug(project, configuration, tool_env)
+        assert 'undeclared columns: {"table": "items", "columns": {"late_field": "STRING"}}' in output
+        retested = invoke(project, environment, "test", "--skip-unit")
+        assert retested.returncode != 0
+        assert "columns.py does not declare late_field" in retested.stdout
+        assert "run `invoke columns` to declare them" in retested.stdout
+
+        declared = invoke(project, environment, "columns")
+        assert declared.returncode == 0, declared.stdout[-3000:] + declared.stderr[-2000:]
+        assert declared_columns(project)["items"] == {**EXPECTED_DECLARATIONS, "late_field": "STRING"}
+        retested = invoke(project, environment, "test", "--skip-unit")
+        assert retested.returncode == 0, retested.stdout[-4000:]
+        assert_table_exact(
+            project, "items", server.records(), ("id",), {**EXPECTED_DECLARATIONS, "late_field": "STRING"}
+        )
+
+
+def declared_columns(project: Path) -> dict:
+    return runpy.run_path(str(project / "columns.py"))["COLUMNS"]

@@ -34,24 +34,26 @@ def awkward_records(count: int) -> list[dict]:
     ]
 
 
+ORDER_BOOK = {
+    "source_name": "Order Book",
+    "base_url": "http://127.0.0.1:9",
+    "endpoint_path": AWKWARD.path,
+    "table_name": "order",
+    "records_path": "data",
+    "primary_key": "userId",
+    "incremental_field": "updatedAt",
+    "incremental_filter": "",
+    "pagination": "offset",
+    "offset_param": "skip",
+    "page_size": 7,
+    "destination_type": "bigquery",
+}
+
+
 @pytest.fixture(scope="module")
 def synced(template, tool_env, tmp_path_factory):
     """A connector with awkward names, synced once from a local API: (project, source records)."""
-    answers = {
-        "source_name": "Order Book",
-        "base_url": "http://127.0.0.1:9",
-        "endpoint_path": AWKWARD.path,
-        "table_name": "order",
-        "records_path": "data",
-        "primary_key": "userId",
-        "incremental_field": "updatedAt",
-        "incremental_filter": "",
-        "pagination": "offset",
-        "offset_param": "skip",
-        "page_size": 7,
-        "destination_type": "bigquery",
-    }
-    project = render(template, tmp_path_factory.mktemp("verification") / "project", answers)
+    project = render(template, tmp_path_factory.mktemp("verification") / "project", ORDER_BOOK)
     records = awkward_records(30)
     with FakeRestApi(AWKWARD, records=records) as server:
         fivetran_debug(project, {"base_url": server.base_url, "page_size": "7", "start_date": ""}, tool_env)
@@ -138,3 +140,24 @@ def test_default_dialect_is_the_destination_type(synced, tool_env):
     result = invoke(project, tool_env, "queries")
     assert result.returncode == 0
     assert re.search(r"^-- Verification queries for schema order_book \(bigquery\)", result.stdout, re.MULTILINE)
+
+
+def test_declared_column_types_are_listed_and_checked(template, tool_env, tmp_path):
+    """The checks list each declared column with its type, in every dialect; locally they fail when the warehouse
+    holds a declared column as another type."""
+    project = render(template, tmp_path / "project", {**ORDER_BOOK, "table_name": "orders"})
+    with FakeRestApi(AWKWARD, records=awkward_records(12)) as server:
+        environment = {**tool_env, "CONNECTOR_BASE_URL": server.base_url}
+        tested = invoke(project, environment, "test", "--skip-unit")
+        assert tested.returncode == 0, tested.stdout[-3000:]
+    for dialect in DIALECTS:
+        assert invoke(project, tool_env, "queries", "--dialect", dialect).returncode == 0
+        sql = (project / "queries" / f"{dialect}.sql").read_text()
+        assert len([s for s in sqlglot.parse(sql, read=dialect) if s is not None]) == 7
+        assert "column_types, the columns and their types, declared: user_id LONG, updated_at STRING, select " in sql
+
+    with duckdb.connect(str(project / "files" / "warehouse.db")) as connection:
+        connection.execute('ALTER TABLE tester.orders ALTER "group" TYPE BIGINT USING length("group")')
+    result = invoke(project, tool_env, "verify")
+    assert result.returncode != 0
+    assert "orders: 1 declared columns missing or of another type: group (BIGINT, declared STRING)" in result.stdout

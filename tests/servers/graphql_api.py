@@ -44,6 +44,7 @@ from graphql import (
 )
 
 from tests.servers.base import FakeHandler, FakeServer, ServedApi
+from tests.servers.json_text import json_text
 from tests.servers.rest_api import HTML_503, Auth, CredentialChecks, HttpError, RecordStore
 
 SCHEMA_SDL = """
@@ -54,7 +55,12 @@ type Query {
 type IssueConnection { edges: [IssueEdge!]!  nodes: [Issue!]!  pageInfo: PageInfo!  totalCount: Int! }
 type IssueEdge { node: Issue!  cursor: String! }
 type PageInfo { hasNextPage: Boolean!  endCursor: String }
-type Issue { id: ID!  number: Int!  title: String!  updatedAt: String!  score: Float  labels: [String!]!  author: User }
+# `fields` passes any JSON through as it is, for records that hold every kind of value (tests/exact_values.py).
+scalar JSON
+type Issue {
+  id: ID!  number: Int!  title: String!  updatedAt: String!  score: Float  labels: [String!]!  author: User
+  fields: JSON
+}
 type User { login: String!  profile: Profile }
 type Profile { country: String }
 type IssuePage { items: [Issue!]!  total: Int! }
@@ -417,7 +423,7 @@ class _Handler(FakeHandler):
             data = payload.encode("utf-8")
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         else:
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            data = json_text(payload).encode("utf-8")
             headers.setdefault("Content-Type", "application/json; charset=utf-8")
         self.send_response(status)
         for name, value in headers.items():

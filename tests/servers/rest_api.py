@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from tests.servers.base import FakeHandler, FakeServer, ServedApi
+from tests.servers.json_text import json_text
 
 HTML_503 = "<html><body>Service Unavailable</body></html>"
 HTML_ERROR = "<html><head><title>Error</title></head><body>Something broke</body></html>"
@@ -693,7 +694,7 @@ class _Handler(FakeHandler):
             data = payload.encode("utf-8")
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         else:
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            data = json_text(payload).encode("utf-8")
             headers.setdefault("Content-Type", "application/json; charset=utf-8")
         self.send_response(status)
         for name, value in headers.items():

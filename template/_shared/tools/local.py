@@ -231,8 +231,15 @@ def effective_configuration_file(configuration: dict[str, str]) -> Iterator[Path
         EFFECTIVE_CONFIGURATION.unlink(missing_ok=True)
 
 
-def run_sync(label: str) -> str:
-    """Run `fivetran debug` once on the runtime files; its output is shown and kept in files/<label>.log."""
+def forget_synced_data() -> None:
+    """Remove the local warehouse and state, so that the next sync starts from scratch; logs stay."""
+    for path in (WAREHOUSE, WAREHOUSE.with_name(f"{WAREHOUSE.name}.wal"), STATE):
+        path.unlink(missing_ok=True)
+
+
+def run_sync(label: str, show: bool = True) -> str:
+    """Run `fivetran debug` once on the runtime files; its output is kept in files/<label>.log, and shown unless
+    show=False asks to show it only if the sync fails."""
     console.rule(f"[bold]{label}")
     with runtime_folder() as folder:
         command = ["fivetran", "debug", str(folder), "--configuration", str(EFFECTIVE_CONFIGURATION)]
@@ -243,7 +250,8 @@ def run_sync(label: str) -> str:
     (FILES / f"{label.lower().replace(' ', '_')}.log").write_text(output, encoding="utf-8")
     failed = process.returncode != 0 or "SYNC FAILED" in output
     # soft_wrap: log lines stay whole, for the terminal to wrap and for grep to find.
-    console.print((without_tracebacks(output) if failed else output).rstrip(), markup=False, soft_wrap=True)
+    if show or failed:
+        console.print((without_tracebacks(output) if failed else output).rstrip(), markup=False, soft_wrap=True)
     if failed:
         raise Exit(f"{label} failed.\n{diagnose(output)}", code=1)
     return output
@@ -336,7 +344,9 @@ def table_specs(configuration: dict[str, str]) -> list[TableSpec]:
         raise Exit(f"The connector's schema failed: {message}\n{diagnose(message)}", code=1) from None
     if not declared:
         raise Exit("The connector declares no tables: check the configuration that selects them.", code=1)
-    return [TableSpec.from_source(stream.table, stream.primary_key, stream.cursor) for stream in declared]
+    return [
+        TableSpec.from_source(stream.table, stream.primary_key, stream.cursor, stream.columns) for stream in declared
+    ]
 
 
 def declared_streams(connector: ModuleType, configuration: dict[str, str]) -> list[Stream]:

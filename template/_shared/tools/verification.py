@@ -6,7 +6,8 @@ destination (`invoke queries`), so what was verified locally is what gets verifi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,17 +22,61 @@ BIGQUERY_PROJECT = "your_gcp_project"  # BigQuery names tables project.dataset.t
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A destination table as Fivetran names it, with its primary key and cursor columns."""
+    """A destination table as Fivetran names it, with its primary key and cursor columns, and the columns whose type
+    the connector declares, each with that type ("STRING", "DECIMAL(38,2)")."""
 
     name: str
     primary_key: tuple[str, ...]
     cursor: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_source(cls, table: str, primary_key: Sequence[str], cursor: str = "") -> TableSpec:
+    def from_source(
+        cls, table: str, primary_key: Sequence[str], cursor: str = "", columns: Mapping[str, Any] | None = None
+    ) -> TableSpec:
+        declared = tuple((column_name(name), type_text(declared)) for name, declared in (columns or {}).items())
         return cls(
-            table_name(table), tuple(column_name(key) for key in primary_key), column_name(cursor) if cursor else ""
+            table_name(table),
+            tuple(column_name(key) for key in primary_key),
+            column_name(cursor) if cursor else "",
+            declared,
         )
+
+
+def type_text(declared: Any) -> str:
+    """A declared type as one word: "STRING", or "DECIMAL(38,2)" for {"type": "DECIMAL", ...}."""
+    if isinstance(declared, str):
+        return declared
+    if declared.get("type") == "DECIMAL":
+        return f"DECIMAL({declared.get('precision', 38)},{declared.get('scale', 0)})"
+    return str(declared.get("type"))
+
+
+# The DuckDB type the local tester gives each declared type, as Fivetran's core does.
+LOCAL_TYPES = {
+    "BOOLEAN": "BOOLEAN",
+    "SHORT": "SMALLINT",
+    "INT": "INTEGER",
+    "LONG": "BIGINT",
+    "FLOAT": "FLOAT",
+    "DOUBLE": "DOUBLE",
+    "NAIVE_DATE": "DATE",
+    "NAIVE_DATETIME": "TIMESTAMP",
+    "UTC_DATETIME": "TIMESTAMP WITH TIME ZONE",
+    "BINARY": "BLOB",
+    "XML": "VARCHAR",
+    "STRING": "VARCHAR",
+    "JSON": "JSON",
+}
+
+
+def local_type(declared: str) -> str:
+    """The local type of a declared one; a DECIMAL's precision and scale are kept within what DuckDB holds."""
+    decimal = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", declared)
+    if decimal:
+        precision = min(max(int(decimal.group(1)), 1), 38)
+        return f"DECIMAL({precision},{min(int(decimal.group(2)), precision)})"
+    return LOCAL_TYPES.get(declared, declared)
 
 
 @dataclass(frozen=True)
@@ -42,6 +87,8 @@ class Check:
     query: exp.Select
     # The check fails when this column of its single result row is above zero (or, for row_count, is zero).
     failing_column: str = ""
+    # column_types only: the declared (column, type) pairs its rows are compared with.
+    declared: tuple[tuple[str, str], ...] = ()
 
 
 def identifier(name: str, dialect: str) -> exp.Identifier:
@@ -113,6 +160,17 @@ def checks_for(spec: TableSpec, schema: str, dialect: str) -> list[Check]:
                 ).from_(table),
             )
         )
+    if spec.columns:
+        listed = ", ".join(f"{name} {declared}" for name, declared in spec.columns)
+        checks.append(
+            Check(
+                spec.name,
+                "column_types",
+                f"the columns and their types, declared: {listed}",
+                columns_query(schema, spec.name, dialect),
+                declared=spec.columns,
+            )
+        )
     deleted = exp.Case(
         ifs=[exp.If(this=column("_fivetran_deleted"), true=exp.Literal.number(1))], default=exp.Literal.number(0)
     )
@@ -129,6 +187,30 @@ def checks_for(spec: TableSpec, schema: str, dialect: str) -> list[Check]:
         )
     )
     return checks
+
+
+def columns_query(schema: str, table: str, dialect: str) -> exp.Select:
+    """The table's columns and their types, from the destination's information schema."""
+    if dialect == "bigquery":
+        source = exp.Table(
+            this=exp.to_identifier("COLUMNS"),
+            db=exp.to_identifier("INFORMATION_SCHEMA"),
+            catalog=identifier(schema, dialect),
+        )
+        where = exp.column("table_name").eq(exp.Literal.string(table))
+    else:
+        source = exp.Table(this=exp.to_identifier("columns"), db=exp.to_identifier("information_schema"))
+        folded = (lambda name: name.upper()) if dialect == "snowflake" else (lambda name: name)
+        where = exp.and_(
+            exp.column("table_schema").eq(exp.Literal.string(folded(schema))),
+            exp.column("table_name").eq(exp.Literal.string(folded(table))),
+        )
+    return (
+        exp.select(exp.column("column_name"), exp.column("data_type"))
+        .from_(source)
+        .where(where)
+        .order_by(exp.column("column_name"))
+    )
 
 
 def render(check: Check, dialect: str) -> str:
@@ -152,12 +234,24 @@ class Result:
 
     @property
     def problem(self) -> str:
+        if self.check.name == "column_types":
+            return self.column_type_problem()
         if not self.check.failing_column or not self.rows:
             return ""
         value = self.rows[0][self.columns.index(self.check.failing_column)]
         if self.check.name == "row_count":
             return "no rows" if value == 0 else ""
         return f"{value} {self.check.description}" if value else ""
+
+    def column_type_problem(self) -> str:
+        """Declared columns that the local warehouse lacks or holds as another type than the declared one."""
+        found = dict(self.rows)
+        wrong = [
+            f"{name} ({found.get(name, 'missing')}, declared {declared})"
+            for name, declared in self.check.declared
+            if found.get(name) != local_type(declared)
+        ]
+        return f"{len(wrong)} declared columns missing or of another type: {', '.join(wrong)}" if wrong else ""
 
 
 def run_locally(connection: Any, specs: list[TableSpec]) -> list[Result]:

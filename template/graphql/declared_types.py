@@ -1,0 +1,1 @@
+../_shared/declared_types.py
