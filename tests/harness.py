@@ -8,6 +8,7 @@ import json
 import os
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 import copier
 import duckdb
+import pytest
 
 if sys.platform != "win32":
     import fcntl
@@ -186,14 +188,48 @@ def fivetran_debug(project: Path, configuration: dict[str, str], environment: di
     )
     output = process.stdout + process.stderr
     if process.returncode != 0 or "SYNC SUCCEEDED" not in output:
-        raise SyncFailed(output)
+        raise SyncFailed(output, process.returncode)
     return output
 
 
+KILLING_HOOK = """
+import os
+import signal
+
+_written = 0
+
+
+def transform_record(table, record):
+    \"\"\"Kills the whole sync, as a crashed worker dies, when it reaches record KILL_AT_RECORD (counted from 1).\"\"\"
+    global _written
+    _written += 1
+    if str(_written) == os.environ.get("KILL_AT_RECORD"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return record
+"""
+
+
+def fivetran_debug_killed(
+    project: Path, configuration: dict[str, str], environment: dict[str, str], at_record: int
+) -> None:
+    """A sync killed with SIGKILL when its hook sees record `at_record`: mid-page, mid-table or mid-file, wherever
+    that record falls. The project's hooks.py is replaced by one that kills, and restored afterwards."""
+    hooks = project / "hooks.py"
+    owners_hooks = hooks.read_text()
+    hooks.write_text(KILLING_HOOK)
+    try:
+        with pytest.raises(SyncFailed) as killed:
+            fivetran_debug(project, configuration, {**environment, "KILL_AT_RECORD": str(at_record)})
+    finally:
+        hooks.write_text(owners_hooks)
+    assert killed.value.returncode == -signal.SIGKILL, killed.value.output[-2000:]
+
+
 class SyncFailed(AssertionError):
-    def __init__(self, output: str) -> None:
+    def __init__(self, output: str, returncode: int = 1) -> None:
         super().__init__(output[-4000:])
         self.output = output
+        self.returncode = returncode
 
 
 def invoke(
@@ -278,3 +314,16 @@ def assert_table_matches(project: Path, table: str, source: list[dict], primary_
             assert same_value(value, row[column]), (
                 f"{table} {key} {column}: source {value!r}, warehouse {row[column]!r}"
             )
+
+
+def assert_state_not_past_written(project: Path, table: str, source: list[dict], cursor_field: str) -> None:
+    """Every source record older than the saved cursor is in the warehouse: a sync resuming from that cursor,
+    which asks only for records at or after it, cannot miss one."""
+    state = read_state(project) if (project / "files" / "state.json").exists() else {}
+    saved = (state.get(table) or {}).get("cursor")
+    if saved is None:
+        return
+    synced = {tuple(str(row[column_name(key)]) for key in ("id",)) for row in warehouse_rows(project, table)}
+    older = [record for record in source if str(record[cursor_field]) < str(saved)]
+    missing = [record for record in older if (str(record["id"]),) not in synced]
+    assert not missing, f"{table}: the state's cursor {saved} is past {len(missing)} records never written"

@@ -31,6 +31,7 @@ from tests.harness import (
     SyncFailed,
     column_name,
     fivetran_debug,
+    fivetran_debug_killed,
     invoke,
     project_tests,
     read_state,
@@ -615,3 +616,28 @@ def declare_in_columns_file(project: Path, table: str, types: dict[str, Any]) ->
     text = (project / "columns.py").read_text()
     start = text.index("COLUMNS: dict[str, dict[str, Any]] = {")
     (project / "columns.py").write_text(text[:start] + f"COLUMNS: dict[str, dict[str, Any]] = {columns!r}\n")
+
+
+def test_a_sync_killed_mid_file_resumes_inside_it_and_lands_exactly_the_files(template, tool_env, tmp_path):
+    """SIGKILL on row 12 of the second file, after an in-file checkpoint at its row 7: the state never points past
+    a written row, and the next sync resumes inside that file and lands every row exactly once."""
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_pattern": "*.csv"})
+    folder = tmp_path / "drops"
+    files = {
+        name: [["id", "name"], *[[f"{name}-{n}", f"row {n}"] for n in range(1, 21)]]
+        for name in ("a.csv", "b.csv", "c.csv")
+    }
+    for minute, (name, rows) in enumerate(files.items(), start=1):
+        put_local(folder, name, csv_bytes(rows), at(minute))
+    configuration = {"folder": str(folder), "checkpoint_rows": "7"}
+
+    fivetran_debug_killed(project, configuration, tool_env, at_record=32)
+
+    written = rows_by(project, "records", ("_file", "_line")) if (project / "files" / "warehouse.db").exists() else {}
+    resume = read_state(project)["records"].get("resume", {})
+    assert resume.get("path") == "b.csv" and resume.get("rows") == 7
+    assert all(("b.csv", line) in written for line in range(1, resume["rows"] + 1))
+    second = fivetran_debug(project, configuration, tool_env)
+    assert "records: resuming b.csv after row 7" in second
+    expected = {key: row for name, rows in files.items() for key, row in expected_from_csv(name, rows).items()}
+    assert_csv_rows(project, "records", expected)

@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records, later_records
-from tests.harness import BIN, SyncFailed, assert_table_matches, fivetran_debug, invoke, read_state, render
+from tests.harness import (
+    BIN,
+    SyncFailed,
+    assert_state_not_past_written,
+    assert_table_matches,
+    fivetran_debug,
+    fivetran_debug_killed,
+    invoke,
+    read_state,
+    render,
+    warehouse_rows,
+)
 from tests.servers.graphql_api import FakeGraphQLApi, GraphQLFaults, sample_issues
 from tests.servers.rest_api import Auth
 
@@ -204,3 +215,17 @@ def test_every_value_lands_with_the_type_and_value_the_api_sent(template, tool_e
             server.upsert(exact_issue(number, record))
         fivetran_debug(project, configuration_for(Scenario({}), server), tool_env)
         assert_table_exact(project, "issues", server.records(), ("id",), EXACT_DECLARATIONS)
+
+
+def test_a_sync_killed_mid_page_resumes_and_lands_exactly_the_api(template, tool_env, tmp_path):
+    """SIGKILL inside the third page: the state never points past what was written, and the next sync lands every
+    issue exactly once."""
+    scenario = SCENARIOS["relay_nodes_capped_pages_bearer"]
+    project = render(template, tmp_path / "project", {**scenario.answers, "page_size": 5})
+    with FakeGraphQLApi(sample_issues(30), auth=scenario.auth, max_page_size=5) as server:
+        configuration = {**configuration_for(scenario, server), "page_size": "5"}
+        fivetran_debug_killed(project, configuration, tool_env, at_record=13)
+        assert_state_not_past_written(project, "issues", server.records(), "updatedAt")
+        fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "issues", server.records(), ("id",))
+        assert not any(row["_fivetran_deleted"] for row in warehouse_rows(project, "issues"))

@@ -66,6 +66,8 @@ VARIANTS: dict[str, dict] = {
     "link_header_body_is_list": {**OTHER_API, "pagination": "link_header", "records_path": ""},
     "full_sync_no_cursor": {**OTHER_API, "incremental_field": ""},
     "newest_first_no_filter": {**OTHER_API, "record_order": "descending", "incremental_filter": ""},
+    # openFDA's offset limit with newest-first records: no new window from the cursor, a clear error at the limit.
+    "newest_first_offset_limit": {"record_order": "descending"},
     "objects_as_json": {**OTHER_API, "flatten_nested": False},
     "escaped_dot_in_records_path": {**OTHER_API, "records_path": r"data.items\.v2"},
     "headers_and_params": {

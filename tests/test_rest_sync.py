@@ -14,7 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records, later_records
-from tests.harness import SyncFailed, assert_table_matches, fivetran_debug, invoke, read_state, render
+from tests.harness import (
+    SyncFailed,
+    assert_state_not_past_written,
+    assert_table_matches,
+    fivetran_debug,
+    fivetran_debug_killed,
+    invoke,
+    read_state,
+    render,
+    warehouse_rows,
+)
 from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, Faults, openfda_records, openfda_shape, sample_records
 
 pytestmark = [pytest.mark.sync]
@@ -265,3 +275,76 @@ def test_every_value_lands_with_the_type_and_value_the_api_sent(template, tool_e
 
 def declared_columns(project: Path) -> dict:
     return runpy.run_path(str(project / "columns.py"))["COLUMNS"]
+
+
+LATE = replace(ITEMS, incremental_filter="since={cursor}")
+
+
+@pytest.mark.parametrize("lookback_minutes", ["5", "0"])
+def test_a_record_committed_late_is_read_within_the_lookback(lookback_minutes, template, tool_env, tmp_path):
+    """After a sync, the API gains a record whose cursor is two minutes older than the newest synced (a transaction
+    that set it early and committed late) and one that ties with it. With the default lookback of 5 minutes the next
+    sync reads both, re-reading only the records of the last 5 minutes; without one, the late record is lost."""
+    scenario = Scenario(LATE, page_size=5, records=40)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(LATE, records=sample_records(40)) as server:
+        configuration = {**configuration_for(scenario, server), "lookback_minutes": lookback_minutes}
+        fivetran_debug(project, configuration, tool_env)
+        newest = read_state(project)["items"]["cursor"]
+        assert newest == "2024-01-01T00:19:00Z"
+        late = {"id": 9001, "updated_at": "2024-01-01T00:17:00Z", "name": "committed late"}
+        tie = {"id": 0, "updated_at": newest, "name": "same time as the newest, smaller key"}
+        server.upsert(late)
+        server.upsert(tie)
+        served_before = server.records_served
+
+        fivetran_debug(project, configuration, tool_env)
+
+        synced = {row["id"] for row in warehouse_rows(project, "items")}
+        assert tie["id"] in synced
+        if lookback_minutes == "5":
+            assert_table_matches(project, "items", server.records(), ("id",))
+            # The cost: the records of the window (minutes 14 to 19: 12 of them) and the two new ones, read again.
+            assert server.records_served - served_before == 14
+        else:
+            assert late["id"] not in synced
+        assert read_state(project)["items"]["cursor"] == newest
+
+
+@pytest.mark.parametrize("at_record", [13, 40])
+def test_a_sync_killed_mid_page_resumes_and_lands_exactly_the_source(at_record, template, tool_env, tmp_path):
+    """SIGKILL inside the third page (record 13) or on the last record: the state never points past what was
+    written, and the next sync lands every record exactly once."""
+    scenario = Scenario(LATE, page_size=5, records=40)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(LATE, records=sample_records(40)) as server:
+        configuration = configuration_for(scenario, server)
+        fivetran_debug_killed(project, configuration, tool_env, at_record)
+        assert_state_not_past_written(project, "items", server.records(), "updated_at")
+        fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "items", server.records(), ("id",))
+        assert not any(row["_fivetran_deleted"] for row in warehouse_rows(project, "items"))
+
+
+FULL = replace(ITEMS, incremental_field="")
+
+
+def test_a_table_read_in_full_marks_deleted_rows_and_a_killed_read_marks_none(template, tool_env, tmp_path):
+    """Records gone from an endpoint read in full are marked deleted by the next sync; a sync killed part-way
+    through the re-read marks nothing deleted, and the one after it marks exactly the gone ones."""
+    scenario = Scenario(FULL, page_size=5, records=20)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(FULL, records=sample_records(20)) as server:
+        configuration = configuration_for(scenario, server)
+        fivetran_debug(project, configuration, tool_env)
+        gone = server.records()[3]
+        server.delete(gone)
+
+        fivetran_debug_killed(project, configuration, tool_env, at_record=8)
+        assert not any(row["_fivetran_deleted"] for row in warehouse_rows(project, "items"))
+
+        fivetran_debug(project, configuration, tool_env)
+        rows = warehouse_rows(project, "items")
+        assert {row["id"] for row in rows if row["_fivetran_deleted"]} == {gone["id"]}
+        live = [row for row in rows if not row["_fivetran_deleted"]]
+        assert sorted(row["id"] for row in live) == sorted(record["id"] for record in server.records())

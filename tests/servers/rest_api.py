@@ -505,6 +505,7 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         self._store: dict[tuple, dict] = {}
         self._requests: list[RequestLog] = []
         self._data_requests = 0
+        self._records_served = 0
         self._token_requests = 0
         self._duplicate_param_requests = 0
         self._tokens: dict[str, int] = {}  # token -> data requests served with it
@@ -524,11 +525,23 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         with self._lock:
             self._store[key] = copy.deepcopy(record)
 
+    def delete(self, record: dict) -> None:
+        """Remove the record with this one's primary key, as an API forgets a deleted object."""
+        key = primary_key_of(self.shape, record)
+        with self._lock:
+            del self._store[key]
+
     @property
     def requests(self) -> list[RequestLog]:
         """Every request received so far (a copy of the list)."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def records_served(self) -> int:
+        """Records sent in answers to data requests, counting each time a record is sent."""
+        with self._lock:
+            return self._records_served
 
     @property
     def data_requests(self) -> int:
@@ -580,6 +593,8 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         if filtered_by_request and not filtered and shape.empty_search_404:
             raise HttpError(404, {"error": {"code": "NOT_FOUND", "message": shape.empty_search_404}})
         page = paginate(shape, self.faults, order_records(shape, filtered), query)
+        with self._lock:
+            self._records_served += len(page.records)
         meta: dict[str, Any] = {}
         headers: dict[str, str] = {}
         if shape.total_path:
