@@ -363,3 +363,24 @@ def test_the_readme_question_reference_names_every_question_and_no_other():
             documented |= set(re.findall(r"`([a-z0-9_]+)`", row.split("|")[1]))
     assert sorted(asked - documented) == [], "questions missing from the README's question reference"
     assert sorted(documented - set(questions)) == [], "the README documents questions that do not exist"
+
+
+@pytest.mark.parametrize(
+    ("endpoint_path", "table"),
+    [
+        ("/food/enforcement.json", "food_enforcement"),
+        ("/api/conversations.history", "conversations_history"),
+        ("/v1/orders", "orders"),
+        ("/api/v2.1/users/search", "users_search"),
+        ("/rest/api/3/search", "search"),
+        ("/admin/api/2024-01/orders.json", "admin_api_2024_01_orders"),
+        ("/v1", "v1"),
+        ("/reports/2024/Q1.JSON", "reports_2024_q1"),
+        ("/2024_report", "_2024_report"),
+    ],
+)
+def test_the_default_table_name_keeps_every_part_of_the_path_that_names_the_resource(
+    endpoint_path, table, template, tmp_path
+):
+    project = render(template, tmp_path / "p", {"base_url": "https://api.example.com", "endpoint_path": endpoint_path})
+    assert answers_of(project)["table_name"] == table

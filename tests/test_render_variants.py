@@ -46,6 +46,7 @@ VARIANTS: dict[str, dict] = {
     "defaults": {},
     "api_key_header": {**OTHER_API, "auth_method": "api_key", "api_key_location": "header", "api_key_name": "X-Key"},
     "api_key_query": {**OTHER_API, "auth_method": "api_key", "api_key_location": "query", "api_key_name": "apikey"},
+    "api_key_basic_user": {**OTHER_API, "auth_method": "api_key", "api_key_location": "basic_username"},
     "bearer": {**OTHER_API, "auth_method": "bearer"},
     "basic": {**OTHER_API, "auth_method": "basic"},
     "oauth2": {**OTHER_API, "auth_method": "oauth2_client_credentials", "oauth2_scope": "read:orders"},

@@ -74,6 +74,7 @@ def answers_for(scenario: Scenario) -> dict:
         "none": {"auth_method": "none"},
         "api_key_header": {"auth_method": "api_key", "api_key_location": "header", "api_key_name": auth.name},
         "api_key_query": {"auth_method": "api_key", "api_key_location": "query", "api_key_name": auth.name},
+        "api_key_basic": {"auth_method": "api_key", "api_key_location": "basic_username"},
         "bearer": {"auth_method": "bearer"},
         "basic": {"auth_method": "basic"},
         "oauth2": {"auth_method": "oauth2_client_credentials"},
@@ -88,6 +89,7 @@ def configuration_for(scenario: Scenario, server: FakeRestApi) -> dict[str, str]
         {
             "api_key_header": {"api_key": auth.secret},
             "api_key_query": {"api_key": auth.secret},
+            "api_key_basic": {"api_key": auth.secret},
             "bearer": {"bearer_token": auth.secret},
             "basic": {"username": auth.username, "password": auth.password},
             "oauth2": {
@@ -141,6 +143,7 @@ SCENARIOS = {
     "unknown_order_without_filter": Scenario(replace(ITEMS, order="unknown")),
     "api_key_header": Scenario(ITEMS, auth=Auth(method="api_key_header", name="X-Api-Token")),
     "api_key_query": Scenario(replace(ITEMS, pagination="next_url"), auth=Auth(method="api_key_query", name="key")),
+    "api_key_as_basic_user_empty_password": Scenario(ITEMS, auth=Auth(method="api_key_basic")),
     "bearer": Scenario(ITEMS, auth=Auth(method="bearer")),
     "basic": Scenario(ITEMS, auth=Auth(method="basic")),
     "oauth2_tokens_expire": Scenario(ITEMS, auth=Auth(method="oauth2", expire_tokens_after_requests=2)),
@@ -348,3 +351,79 @@ def test_a_table_read_in_full_marks_deleted_rows_and_a_killed_read_marks_none(te
         assert {row["id"] for row in rows if row["_fivetran_deleted"]} == {gone["id"]}
         live = [row for row in rows if not row["_fivetran_deleted"]]
         assert sorted(row["id"] for row in live) == sorted(record["id"] for record in server.records())
+
+
+NESTED = replace(ITEMS, incremental_field="fields.updated", incremental_filter="since={cursor}")
+
+
+def nested_records(count: int) -> list[dict]:
+    return [{"id": n, "fields": {"updated": f"2024-01-01T00:{n:02d}:00Z", "title": f"issue {n}"}} for n in range(count)]
+
+
+def test_a_nested_cursor_field_given_as_the_api_shows_it_drives_incremental_syncs(template, tool_env, tmp_path):
+    """incremental_field `fields.updated` is the flattened column fields_updated: the cursor is saved and the second
+    sync asks only for what changed."""
+    scenario = Scenario(NESTED, page_size=5, records=12)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    assert 'incremental_field="fields_updated"' in (project / "endpoints.py").read_text()
+    with FakeRestApi(NESTED, records=nested_records(12)) as server:
+        configuration = {**configuration_for(scenario, server), "lookback_minutes": "0"}
+        fivetran_debug(project, configuration, tool_env)
+        assert read_state(project)["items"]["cursor"] == "2024-01-01T00:11:00Z"
+        server.upsert({"id": 99, "fields": {"updated": "2024-01-01T00:30:00Z", "title": "new"}})
+        served = server.records_served
+        fivetran_debug(project, configuration, tool_env)
+        assert server.records_served - served == 2  # the record at the saved cursor, and the new one
+        assert_table_matches(project, "items", server.records(), ("id",))
+
+
+def test_a_cursor_field_no_record_holds_fails_invoke_test_naming_it(template, tool_env, tmp_path):
+    scenario = Scenario(replace(NESTED, incremental_field="updatedAt"), page_size=5, records=6)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(NESTED, records=nested_records(6)) as server:
+        tested = invoke(project, {**tool_env, "CONNECTOR_BASE_URL": server.base_url}, "test", "--skip-unit")
+    assert tested.returncode != 0
+    assert "items: 6 records held no value for the cursor field 'updatedAt', so the cursor cannot move" in tested.stdout
+
+
+def test_a_next_page_path_missing_from_a_full_page_stops_the_sync_naming_it(template, tool_env, tmp_path):
+    """`@odata.nextLink` written without escaping its dot names a path no response has: the first page is full, so
+    the sync fails naming the path, the keys the response has and the escaped form, rather than stopping early."""
+    odata = replace(ITEMS, pagination="next_url", next_url_path="@odata\\.nextLink")
+    scenario = Scenario(odata, page_size=5, records=12)
+    project = render(template, tmp_path / "project", {**answers_for(scenario), "next_url_path": "@odata.nextLink"})
+    with FakeRestApi(odata, records=sample_records(12)) as server:
+        with pytest.raises(SyncFailed) as failed:
+            fivetran_debug(project, configuration_for(scenario, server), tool_env)
+    assert (
+        "next_url_path '@odata.nextLink' is not in the response from /v1/items, though the page was full (5 records)"
+        in failed.value.output
+    )
+    assert "(found: @odata.nextLink, data); the key @odata.nextLink holds dots, so write it as @odata\\.nextLink" in (
+        failed.value.output
+    )
+
+
+@pytest.mark.parametrize(
+    "incremental_filter",
+    ["created_gte={cursor:epoch}", "since_ms={cursor:epoch_ms}", "jql=updated >= '{cursor:%Y-%m-%d %H:%M}'"],
+    ids=["epoch_seconds", "epoch_milliseconds", "jql_minutes"],
+)
+def test_a_filter_that_needs_the_cursor_formatted_reads_only_what_changed(
+    incremental_filter, template, tool_env, tmp_path
+):
+    """The saved cursor is ISO-8601; the filter sends it as the API takes it, so the second sync asks only for the
+    records of the lookback window and the new ones."""
+    shape = replace(ITEMS, incremental_filter=incremental_filter)
+    scenario = Scenario(shape, page_size=5, records=30)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(shape, records=sample_records(30)) as server:
+        configuration = configuration_for(scenario, server)
+        fivetran_debug(project, configuration, tool_env)
+        server.upsert({"id": 500, "updated_at": "2024-01-01T01:00:00Z", "name": "new"})
+        served = server.records_served
+        fivetran_debug(project, configuration, tool_env)
+        # The window of 5 minutes before the saved cursor (00:14): minutes 9 to 14 hold 12 records, plus the new one.
+        assert server.records_served - served == 13
+        assert_table_matches(project, "items", server.records(), ("id",))
+        assert read_state(project)["items"]["cursor"] == "2024-01-01T01:00:00Z"

@@ -82,7 +82,7 @@ class ApiShape:
         if not self.primary_key:
             raise ValueError("primary_key must name at least one field")
         if self.incremental_filter and (
-            "=" not in self.incremental_filter or "{cursor}" not in self.incremental_filter
+            "=" not in self.incremental_filter or not PLACEHOLDER.search(self.incremental_filter)
         ):
             raise ValueError("incremental_filter must look like 'name=template' with {cursor} in the template")
 
@@ -91,7 +91,7 @@ class ApiShape:
 class Auth:
     """Which credentials the fake API demands on data requests."""
 
-    method: str = "none"  # none | api_key_header | api_key_query | bearer | basic | oauth2
+    method: str = "none"  # none | api_key_header | api_key_query | api_key_basic | bearer | basic | oauth2
     name: str = "X-API-Key"
     secret: str = "s3cret-key"
     username: str = "user"
@@ -104,7 +104,7 @@ class Auth:
     expire_tokens_after_requests: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in ("none", "api_key_header", "api_key_query", "bearer", "basic", "oauth2"):
+        if self.method not in ("none", "api_key_header", "api_key_query", "api_key_basic", "bearer", "basic", "oauth2"):
             raise ValueError(f"auth method: unknown value {self.method!r}")
 
 
@@ -226,7 +226,7 @@ def order_records(shape: ApiShape, records: list[dict]) -> list[dict]:
 
     def sort_key(record: dict) -> tuple:
         return (
-            _value_key(record.get(shape.incremental_field)),
+            _value_key(field_value(record, shape.incremental_field)),
             tuple(_value_key(v) for v in primary_key_of(shape, record)),
         )
 
@@ -240,10 +240,41 @@ def order_records(shape: ApiShape, records: list[dict]) -> list[dict]:
     return sorted(records, key=sort_key, reverse=shape.order == "descending")
 
 
+def field_value(record: dict, path: str) -> Any:
+    """A record's value at a dotted path (fields.updated), as an API's filter and sort reach into nested objects."""
+    value: Any = record
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+# `{cursor}`, or `{cursor:FORMAT}` as an API documents the value it takes: epoch, epoch_ms, date or a strftime format
+# (in UTC here; the fake keeps no time zones).
+PLACEHOLDER = re.compile(r"\{cursor(?::(?P<format>[^}@]+))?(?:@UTC)?\}")
+
+
+def filter_format(shape: ApiShape) -> str | None:
+    match = PLACEHOLDER.search(shape.incremental_filter)
+    return match["format"] if match else None
+
+
+def in_filter_form(value: Any, form: str | None) -> Any:
+    """A record's ISO-8601 cursor value as the filter spells it, so that the two compare: epoch numbers as numbers,
+    dates and strftime text as text (their fields run from largest to smallest, so text order is time order)."""
+    if form is None or value is None:
+        return value
+    moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(datetime.UTC)
+    if form == "epoch":
+        return int(moment.timestamp())
+    if form == "epoch_ms":
+        return int(moment.timestamp() * 1000)
+    return moment.strftime("%Y-%m-%d" if form == "date" else form)
+
+
 def filter_regex(shape: ApiShape) -> tuple[str, re.Pattern[str]]:
     """The query parameter name of the incremental filter and an anchored regex that extracts its cursor."""
     name, template = shape.incremental_filter.split("=", 1)
-    parts = [re.escape(part) for part in template.split("{cursor}")]
+    parts = [re.escape(part) for part in PLACEHOLDER.split(template)[::2]]
     # the first {cursor} captures; any later one must repeat the same text
     pattern = parts[0] + "(?P<cursor>.+?)" + parts[1] + "".join("(?P=cursor)" + part for part in parts[2:])
     return name, re.compile(pattern, re.DOTALL)
@@ -292,7 +323,9 @@ def apply_filter(shape: ApiShape, records: list[dict], query: dict[str, list[str
             },
         )
     cursor = match.group("cursor")
-    return [r for r in records if at_or_after(r.get(shape.incremental_field), cursor)], True
+    form = filter_format(shape)
+    kept = [r for r in records if at_or_after(in_filter_form(field_value(r, shape.incremental_field), form), cursor)]
+    return kept, True
 
 
 # ---------------------------------------------------------------------------------------------------- pagination
@@ -438,6 +471,9 @@ class CredentialChecks:
                 raise denied
         elif auth.method == "api_key_query":
             if query.get(auth.name, [None])[0] != auth.secret:
+                raise denied
+        elif auth.method == "api_key_basic":
+            if _basic_credentials(authorization) != (auth.secret, ""):
                 raise denied
         elif auth.method == "bearer":
             if authorization != f"Bearer {auth.secret}":
