@@ -50,6 +50,12 @@ VARIANTS: dict[str, dict] = {
     "bearer": {**OTHER_API, "auth_method": "bearer"},
     "basic": {**OTHER_API, "auth_method": "basic"},
     "oauth2": {**OTHER_API, "auth_method": "oauth2_client_credentials", "oauth2_scope": "read:orders"},
+    "oauth2_refresh_token": {
+        **OTHER_API,
+        "auth_method": "oauth2_refresh_token",
+        "oauth2_token_url": "https://api.hubapi.com/oauth/v1/token",
+        "incremental_field": "",
+    },
     "no_pagination": {**OTHER_API, "pagination": "none"},
     "offset_has_more": {**OTHER_API, "pagination": "offset", "offset_param": "offset", "has_more_path": "meta.more"},
     "offset_short_page": {**OTHER_API, "pagination": "offset", "offset_param": "offset"},
@@ -106,6 +112,7 @@ VARIANTS: dict[str, dict] = {
         "auth_method": "oauth2_client_credentials",
         "flatten_nested": False,
     },
+    "graphql_oauth2_refresh_token": {**GRAPHQL, "auth_method": "oauth2_refresh_token", "oauth2_scope": "read"},
     "graphql_several_queries": {
         **GRAPHQL,
         "graphql_query": RELAY_QUERY,

@@ -30,6 +30,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 FILES = PROJECT / "files"
 WAREHOUSE = FILES / "warehouse.db"
 STATE = FILES / "state.json"
+# Entries of the state that are credentials, not sync progress: a provider that rotates its OAuth2 refresh token
+# accepts only the newest one, which the connector keeps in the state. A reset keeps these entries, so that the next
+# local sync still authenticates, and whatever prints or saves the state masks them.
+CREDENTIAL_STATE_KEYS = ("oauth2",)
 TEST_REPORT = FILES / "test_report.json"
 # The configuration `fivetran debug` and `fivetran deploy` read: configuration.json with local values and secrets.
 # It exists only while a command runs, so secrets from the environment do not stay on disk.
@@ -232,9 +236,12 @@ def effective_configuration_file(configuration: dict[str, str]) -> Iterator[Path
 
 
 def forget_synced_data() -> None:
-    """Remove the local warehouse and state, so that the next sync starts from scratch; logs stay."""
+    """Remove the local warehouse and state, so that the next sync starts from scratch; logs stay, and so do the
+    state's credential entries."""
+    credentials = state_credentials()
     for path in (WAREHOUSE, WAREHOUSE.with_name(f"{WAREHOUSE.name}.wal"), STATE):
         path.unlink(missing_ok=True)
+    keep_state_credentials(credentials)
 
 
 def run_sync(label: str, show: bool = True) -> str:
@@ -365,6 +372,33 @@ def declared_streams(connector: ModuleType, configuration: dict[str, str]) -> li
 
 def read_state() -> dict:
     return json.loads(STATE.read_text(encoding="utf-8")) if STATE.exists() else {}
+
+
+def state_saved_at() -> int | None:
+    """When files/state.json was last written (nanoseconds), or None if there is none."""
+    return STATE.stat().st_mtime_ns if STATE.exists() else None
+
+
+def state_credentials() -> dict:
+    """The credential entries of files/state.json (see CREDENTIAL_STATE_KEYS)."""
+    return {key: value for key, value in read_state().items() if key in CREDENTIAL_STATE_KEYS}
+
+
+def keep_state_credentials(credentials: dict) -> None:
+    """Write credential entries back into files/state.json, creating it if a reset removed it."""
+    if credentials:
+        FILES.mkdir(exist_ok=True)
+        STATE.write_text(json.dumps({**read_state(), **credentials}, indent=2), encoding="utf-8")
+
+
+def sync_progress(state: dict) -> dict:
+    """The state without its credential entries: what the syncs saved about the tables."""
+    return {key: value for key, value in state.items() if key not in CREDENTIAL_STATE_KEYS}
+
+
+def masked_state(state: dict) -> dict:
+    """The state as it may be printed or saved in a report: credential entries replaced by ***."""
+    return {key: "***" if key in CREDENTIAL_STATE_KEYS else value for key, value in state.items()}
 
 
 @dataclass
