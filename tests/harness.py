@@ -211,9 +211,10 @@ def transform_record(table, record):
 
 def fivetran_debug_killed(
     project: Path, configuration: dict[str, str], environment: dict[str, str], at_record: int
-) -> None:
+) -> str:
     """A sync killed with SIGKILL when its hook sees record `at_record`: mid-page, mid-table or mid-file, wherever
-    that record falls. The project's hooks.py is replaced by one that kills, and restored afterwards."""
+    that record falls. The project's hooks.py is replaced by one that kills, and restored afterwards. Returns the
+    killed sync's output."""
     hooks = project / "hooks.py"
     owners_hooks = hooks.read_text()
     hooks.write_text(KILLING_HOOK)
@@ -223,6 +224,7 @@ def fivetran_debug_killed(
     finally:
         hooks.write_text(owners_hooks)
     assert killed.value.returncode == -signal.SIGKILL, killed.value.output[-2000:]
+    return killed.value.output
 
 
 class SyncFailed(AssertionError):

@@ -30,7 +30,7 @@ from tests.servers.rest_api import ApiShape, Auth, FakeRestApi, Faults, openfda_
 pytestmark = [pytest.mark.sync]
 SOURCE_TYPE = "rest_api"
 
-SECRETS = {"s3cret-key", "pass", "client-secret"}
+SECRETS = {"s3cret-key", "pass", "client-secret", "refresh-token-0"}
 
 
 @dataclass
@@ -78,6 +78,7 @@ def answers_for(scenario: Scenario) -> dict:
         "bearer": {"auth_method": "bearer"},
         "basic": {"auth_method": "basic"},
         "oauth2": {"auth_method": "oauth2_client_credentials"},
+        "oauth2_refresh": {"auth_method": "oauth2_refresh_token"},
     }
     return {**answers, **methods[auth.method]}
 
@@ -95,6 +96,12 @@ def configuration_for(scenario: Scenario, server: FakeRestApi) -> dict[str, str]
             "oauth2": {
                 "client_id": auth.client_id,
                 "client_secret": auth.client_secret,
+                "token_url": server.base_url + auth.token_path,
+            },
+            "oauth2_refresh": {
+                "client_id": auth.client_id,
+                "client_secret": auth.client_secret,
+                "refresh_token": auth.refresh_token,
                 "token_url": server.base_url + auth.token_path,
             },
         }.get(auth.method, {})
@@ -147,6 +154,9 @@ SCENARIOS = {
     "bearer": Scenario(ITEMS, auth=Auth(method="bearer")),
     "basic": Scenario(ITEMS, auth=Auth(method="basic")),
     "oauth2_tokens_expire": Scenario(ITEMS, auth=Auth(method="oauth2", expire_tokens_after_requests=2)),
+    # Access tokens serve two requests; the refresh token rotates on every use and only the newest works, so the
+    # second sync authenticates only with the token the first one kept in its state.
+    "oauth2_refresh_token_rotates": Scenario(ITEMS, auth=Auth(method="oauth2_refresh", expire_tokens_after_requests=2)),
     "rate_limited_with_retry_after": Scenario(ITEMS, faults=Faults(rate_limit_every=3, retry_after="0.05")),
     "dropped_connection_and_503": Scenario(ITEMS, faults=Faults(drop_connection_first=1, fail_first=1)),
 }
@@ -181,7 +191,8 @@ def test_two_syncs_hold_exactly_what_the_server_holds(name, template, tool_env, 
             # The second sync asks only for what changed, so it needs fewer pages than the first.
             assert server.data_requests - first_requests < first_requests
         assert server.duplicate_param_requests == 0
-    for secret in SECRETS & {scenario.auth.secret, scenario.auth.password, scenario.auth.client_secret}:
+    auth = scenario.auth
+    for secret in SECRETS & {auth.secret, auth.password, auth.client_secret, auth.refresh_token}:
         if scenario.auth.method != "none":
             assert secret not in output
 
@@ -327,6 +338,48 @@ def test_a_sync_killed_mid_page_resumes_and_lands_exactly_the_source(at_record, 
         fivetran_debug(project, configuration, tool_env)
         assert_table_matches(project, "items", server.records(), ("id",))
         assert not any(row["_fivetran_deleted"] for row in warehouse_rows(project, "items"))
+
+
+ROTATING = Auth(method="oauth2_refresh", expire_tokens_after_requests=2)
+
+
+def test_a_rotated_refresh_token_survives_a_killed_sync_and_never_shows(template, tool_env, tmp_path):
+    """The server rotates the refresh token on every use and accepts only the newest; an access token serves two
+    requests. A sync killed inside the third page, just after the rotation that page needed, has already
+    checkpointed the new refresh token, so the next sync authenticates and lands every record. A configured
+    refresh_token that changed (the app authorized again) is used; a refused one stops the sync saying what to do.
+    No refresh token ever appears in the output, nor in what `invoke test` prints and saves."""
+    scenario = Scenario(LATE, auth=ROTATING, page_size=5, records=40)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(LATE, auth=ROTATING, records=sample_records(40)) as server:
+        configuration = configuration_for(scenario, server)
+        output = fivetran_debug_killed(project, configuration, tool_env, at_record=13)
+        assert len(server.refresh_tokens) == 3  # the authorized one, the one of the start, the one of page 3
+        assert "sealed_refresh_token" in read_state(project)["oauth2"]
+        assert_state_not_past_written(project, "items", server.records(), "updated_at")
+
+        output += fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "items", server.records(), ("id",))  # it authenticated with the kept token
+
+        server.authorize_again("refresh-token-authorized-again")
+        reauthorized = {**configuration, "refresh_token": "refresh-token-authorized-again"}
+        output += fivetran_debug(project, reauthorized, tool_env)
+        output += fivetran_debug(project, reauthorized, tool_env)  # from the token the one before kept
+
+        with pytest.raises(SyncFailed) as refused:
+            fivetran_debug(project, {**configuration, "refresh_token": "refresh-token-revoked"}, tool_env)
+        assert "invalid_grant" in refused.value.output
+        assert "Authorize the app again and set the new refresh_token" in refused.value.output
+        output += refused.value.output
+
+        environment = {**tool_env, **{f"CONNECTOR_{key.upper()}": value for key, value in reauthorized.items()}}
+        tested = invoke(project, environment, "test", "--skip-unit")
+        assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
+        assert "'oauth2': '***'" in tested.stdout
+        output += tested.stdout + tested.stderr + (project / "files" / "test_report.json").read_text()
+        refresh_tokens = server.refresh_tokens
+    for secret in [ROTATING.client_secret, "refresh-token-revoked", *refresh_tokens]:
+        assert secret not in output
 
 
 FULL = replace(ITEMS, incremental_field="")

@@ -187,6 +187,7 @@ class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
         self._graphql_requests = 0
         self._token_requests = 0
         self._tokens: dict[str, int] = {}  # token -> GraphQL requests served with it
+        self._refresh_tokens = [self.auth.refresh_token]
         self._connections: set[socket.socket] = set()
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
@@ -392,7 +393,7 @@ class _Handler(FakeHandler):
         self, api: FakeGraphQLApi, path: str, query: dict[str, list[str]], body: str
     ) -> tuple[int, Any, dict[str, str]]:
         """The answer for one request as (status, body, headers)."""
-        if api.auth.method == "oauth2" and path == api.auth.token_path:
+        if api.auth.method in ("oauth2", "oauth2_refresh") and path == api.auth.token_path:
             if self.command != "POST":
                 raise HttpError(405, {"message": "method not allowed"}, {"Allow": "POST"})
             form = parse_qs(body, keep_blank_values=True)

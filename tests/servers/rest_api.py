@@ -26,6 +26,7 @@ import hashlib
 import json
 import math
 import re
+import secrets
 import socket
 import sys
 import threading
@@ -91,20 +92,24 @@ class ApiShape:
 class Auth:
     """Which credentials the fake API demands on data requests."""
 
-    method: str = "none"  # none | api_key_header | api_key_query | api_key_basic | bearer | basic | oauth2
+    # none | api_key_header | api_key_query | api_key_basic | bearer | basic | oauth2 (client credentials) |
+    # oauth2_refresh (refresh token grant; the refresh token rotates on every use and only the newest one works)
+    method: str = "none"
     name: str = "X-API-Key"
     secret: str = "s3cret-key"
     username: str = "user"
     password: str = "pass"
     client_id: str = "client-id"
     client_secret: str = "client-secret"
+    refresh_token: str = "refresh-token-0"  # oauth2_refresh: the one the app was authorized with
     token_path: str = "/oauth/token"
     expires_in: int = 3600  # only reported to the client; the server never expires tokens by the clock
     scope_required: str = ""
     expire_tokens_after_requests: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in ("none", "api_key_header", "api_key_query", "api_key_basic", "bearer", "basic", "oauth2"):
+        methods = ("none", "api_key_header", "api_key_query", "api_key_basic", "bearer", "basic", "oauth2")
+        if self.method not in (*methods, "oauth2_refresh"):
             raise ValueError(f"auth method: unknown value {self.method!r}")
 
 
@@ -441,13 +446,26 @@ class RecordStore:
 class CredentialChecks:
     """The credentials a fake API accepts, by `Auth.method`, and its OAuth2 token endpoint; shared by the fakes.
 
-    The host class provides `auth`, `_lock`, `_tokens` (issued token -> requests served) and `_token_requests`.
+    The host class provides `auth`, `_lock`, `_tokens` (issued token -> requests served), `_token_requests` and
+    `_refresh_tokens` (every refresh token issued, the authorized one first; only the last one works).
     """
 
     auth: Auth
     _lock: threading.Lock
     _tokens: dict[str, int]
     _token_requests: int
+    _refresh_tokens: list[str]
+
+    @property
+    def refresh_tokens(self) -> list[str]:
+        """Every refresh token this server has known, oldest first; only the last one is accepted."""
+        with self._lock:
+            return list(self._refresh_tokens)
+
+    def authorize_again(self, refresh_token: str) -> None:
+        """The owner authorized the app again: `refresh_token` is now the only one accepted."""
+        with self._lock:
+            self._refresh_tokens.append(refresh_token)
 
     @property
     def token_requests(self) -> int:
@@ -481,7 +499,7 @@ class CredentialChecks:
         elif auth.method == "basic":
             if _basic_credentials(authorization) != (auth.username, auth.password):
                 raise denied
-        elif auth.method == "oauth2":
+        elif auth.method in ("oauth2", "oauth2_refresh"):
             self._use_token(authorization)
 
     def _use_token(self, authorization: str) -> None:
@@ -496,11 +514,13 @@ class CredentialChecks:
             self._tokens[token] += 1
 
     def _issue_token(self, form: dict[str, list[str]], authorization: str) -> dict[str, Any]:
-        """The client-credentials grant: credentials from the form body or HTTP basic auth."""
+        """The client-credentials grant, or for oauth2_refresh the refresh token grant, which rotates the refresh
+        token: credentials from the form body or HTTP basic auth."""
         auth = self.auth
         with self._lock:
             self._token_requests += 1
-        if form.get("grant_type", [""])[0] != "client_credentials":
+        grant = "refresh_token" if auth.method == "oauth2_refresh" else "client_credentials"
+        if form.get("grant_type", [""])[0] != grant:
             raise HttpError(400, {"error": "unsupported_grant_type"})
         credentials = (form.get("client_id", [None])[0], form.get("client_secret", [None])[0])
         if credentials == (None, None):
@@ -510,10 +530,22 @@ class CredentialChecks:
         scope = form.get("scope", [""])[0]
         if auth.scope_required and auth.scope_required not in scope.split():
             raise HttpError(400, {"error": "invalid_scope"})
+        rotated = None
+        if auth.method == "oauth2_refresh":
+            presented = form.get("refresh_token", [""])[0]
+            with self._lock:
+                if presented != self._refresh_tokens[-1]:
+                    # Some servers echo the refused token: the client must not pass it on.
+                    description = f"refresh token {presented} is not valid"
+                    raise HttpError(400, {"error": "invalid_grant", "error_description": description})
+                rotated = f"refresh-token-{len(self._refresh_tokens)}-{secrets.token_hex(4)}"
+                self._refresh_tokens.append(rotated)
         with self._lock:
             token = f"tok-{len(self._tokens) + 1}"
             self._tokens[token] = 0
         answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": auth.expires_in}
+        if rotated:
+            answer["refresh_token"] = rotated
         if scope:
             answer["scope"] = scope
         return answer
@@ -545,6 +577,7 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         self._token_requests = 0
         self._duplicate_param_requests = 0
         self._tokens: dict[str, int] = {}  # token -> data requests served with it
+        self._refresh_tokens = [self.auth.refresh_token]
         self._connections: set[socket.socket] = set()
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
@@ -713,7 +746,7 @@ class _Handler(FakeHandler):
         self, api: FakeRestApi, path: str, query: dict[str, list[str]], body: str
     ) -> tuple[int, Any, dict[str, str]]:
         """The answer for one request as (status, body, headers)."""
-        if api.auth.method == "oauth2" and path == api.auth.token_path:
+        if api.auth.method in ("oauth2", "oauth2_refresh") and path == api.auth.token_path:
             if self.command != "POST":
                 raise HttpError(405, {"message": "method not allowed"})
             form = parse_qs(body, keep_blank_values=True)
