@@ -89,6 +89,12 @@ SCENARIOS = {
         answers(OFFSET, "issuePage.items", auth_method="oauth2_client_credentials"),
         auth=Auth(method="oauth2", expire_tokens_after_requests=3),
     ),
+    # The refresh token rotates on every use and only the newest works: the second sync authenticates only with the
+    # token the first one kept in its state.
+    "relay_nodes_oauth2_refresh_token_rotates": Scenario(
+        answers(RELAY_NODES, "issues.nodes", auth_method="oauth2_refresh_token"),
+        auth=Auth(method="oauth2_refresh", expire_tokens_after_requests=3),
+    ),
 }
 
 
@@ -102,6 +108,12 @@ def configuration_for(scenario: Scenario, server: FakeGraphQLApi) -> dict[str, s
             "oauth2": {
                 "client_id": auth.client_id,
                 "client_secret": auth.client_secret,
+                "token_url": server.base_url + auth.token_path,
+            },
+            "oauth2_refresh": {
+                "client_id": auth.client_id,
+                "client_secret": auth.client_secret,
+                "refresh_token": auth.refresh_token,
                 "token_url": server.base_url + auth.token_path,
             },
         }.get(auth.method, {})
@@ -127,8 +139,11 @@ def test_two_syncs_hold_exactly_what_the_api_holds(name, template, tool_env, tmp
         assert read_state(project)["issues"]["cursor"] == "2030-01-02T00:00:00Z"
         assert server.graphql_requests - first_requests < first_requests  # the second sync asked only for changes
         assert not server.errors
+        refresh_tokens = server.refresh_tokens if scenario.auth.method == "oauth2_refresh" else []
     if scenario.auth.method != "none":
         assert scenario.auth.secret not in output and scenario.auth.client_secret not in output
+    for refresh_token in refresh_tokens:
+        assert refresh_token not in output
 
 
 @pytest.mark.parametrize(
