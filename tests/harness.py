@@ -329,3 +329,17 @@ def assert_state_not_past_written(project: Path, table: str, source: list[dict],
     older = [record for record in source if str(record[cursor_field]) < str(saved)]
     missing = [record for record in older if (str(record["id"]),) not in synced]
     assert not missing, f"{table}: the state's cursor {saved} is past {len(missing)} records never written"
+
+
+def fivetran_debug_with_hooks(
+    project: Path, configuration: dict[str, str], environment: dict[str, str], hooks_source: str
+) -> str:
+    """One real sync with the project's hooks.py replaced by `hooks_source` (which may act on the source mid-sync,
+    as another session would), restored afterwards; returns the sync's output."""
+    hooks = project / "hooks.py"
+    owners_hooks = hooks.read_text()
+    hooks.write_text(hooks_source)
+    try:
+        return fivetran_debug(project, configuration, environment)
+    finally:
+        hooks.write_text(owners_hooks)

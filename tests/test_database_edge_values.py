@@ -2,8 +2,9 @@
 `-infinity`, dates and times beyond the years 1 to 9999, NaN and ±Infinity; MySQL's zero dates and the year 0.
 
 Each table holds every such value next to ordinary ones and goes through two real `fivetran debug` syncs: the first
-checkpoints in batches of two, and the second resumes from positions that lie on such values (an incremental read
-that resumed from a stand-in would skip rows or read them again). The warehouse must then hold what the generated
+checkpoints in batches of two, and the second resumes from positions that lie on such values, reading the rows at
+them again (a read that resumed from a stand-in would skip rows, or read every row again). The warehouse must then hold
+what the generated
 README's rules say, value by value and type by type, written out here by hand rather than computed by the connector's
 code; and each sync must warn once per table and column, with the counts."""
 
@@ -231,16 +232,21 @@ POSTGRES_FIRST_WARNINGS = {
     ("validity", "price"): {NAN: "1 as NULL"},
     ("eras", "updated_at"): {BEFORE: "2 as 0001-01-01T00:00:00+00:00"},
 }
+# The second sync reads again the rows at each saved position (a cursor value beyond Python's range is not moved
+# back, so only the rows sharing it): edge_values row 2, validity (1, infinity) and (2, -infinity), eras row 2.
 POSTGRES_SECOND_WARNINGS = {
-    ("edge_values", "updated_at"): {AFTER: "2 as 9999-12-31T23:59:59.999999+00:00"},
-    ("edge_values", "day"): {AFTER: "1 as 9999-12-31"},
-    ("edge_values", "moment"): {AFTER: "1 as 9999-12-31T23:59:59.999999"},
-    ("edge_values", "moment_tz"): {BEFORE: "1 as 0001-01-01T00:00:00+00:00"},
-    ("edge_values", "exact"): {NAN: "1 as NULL"},
+    ("edge_values", "updated_at"): {AFTER: "3 as 9999-12-31T23:59:59.999999+00:00"},
+    ("edge_values", "day"): {AFTER: "2 as 9999-12-31"},
+    ("edge_values", "moment"): {AFTER: "2 as 9999-12-31T23:59:59.999999"},
+    ("edge_values", "moment_tz"): {
+        BEFORE: "1 as 0001-01-01T00:00:00+00:00",
+        AFTER: "1 as 9999-12-31T23:59:59.999999+00:00",
+    },
+    ("edge_values", "exact"): {NAN: "2 as NULL"},
     ("edge_values", "dbl"): {NAN: "1 as NULL"},
-    ("validity", "valid_to"): {AFTER: "2 as 9999-12-31"},
-    ("validity", "price"): {NAN: "1 as NULL"},
-    ("eras", "updated_at"): {BEFORE: "1 as 0001-01-01T00:00:00+00:00"},
+    ("validity", "valid_to"): {BEFORE: "1 as 0001-01-01", AFTER: "2 as 9999-12-31"},
+    ("validity", "price"): {NAN: "2 as NULL"},
+    ("eras", "updated_at"): {BEFORE: "2 as 0001-01-01T00:00:00+00:00"},
 }
 
 MARIADB_SEED = [
@@ -342,7 +348,7 @@ MARIADB_SECOND_WARNINGS = {
     ("edge_values", "moment"): {NO_SUCH_DAY: "1 as NULL"},
     ("edge_values", "stamp"): {NO_SUCH_DAY: "1 as NULL"},
     ("daily", "day"): {NO_SUCH_DAY_IN_KEY: "3 as 0001-01-01"},  # read in full again
-    ("legacy", "updated_at"): {NO_SUCH_DAY: "1 as NULL"},
+    ("legacy", "updated_at"): {NO_SUCH_DAY: "2 as NULL"},  # row 2, at the saved position, read again; row 3
 }
 
 
@@ -410,7 +416,8 @@ def test_postgresql_infinity_far_years_and_nan_land_by_their_rules_in_both_syncs
         database.execute(*POSTGRES_CHANGES)
         second = fivetran_debug(project, configuration, tool_env)
 
-    assert upserts(second) == 2 + 2 + 1
+    # The new rows (edge_values 2, validity 2, eras 1), and the rows at each saved position again (1, 2, 1).
+    assert upserts(second) == 2 + 2 + 1 + 1 + 2 + 1
     assert_landed(project, POSTGRES_TYPES, POSTGRES_SECOND)
     assert warnings(second) == POSTGRES_SECOND_WARNINGS
     assert read_state(project)["edge_values"]["after"] == [["str", "infinity"], ["int", "9"]]
@@ -431,6 +438,8 @@ def test_mariadb_zero_dates_and_the_year_0_land_by_their_rules_in_both_syncs(tem
         database.execute(*MARIADB_CHANGES)
         second = fivetran_debug(project, configuration, tool_env)
 
-    assert upserts(second) == 1 + 4 + 2  # the ties, daily read in full, and the day after 2019-00-00
+    # The tie, daily read in full, the tie and the day after 2019-00-00; and the rows at each saved position again:
+    # edge_values row 6, within the lookback of 9999-12-31 23:59:59.999999, and legacy row 2.
+    assert upserts(second) == 1 + 4 + 2 + 1 + 1
     assert_landed(project, MARIADB_TYPES, MARIADB_SECOND)
     assert warnings(second) == MARIADB_SECOND_WARNINGS

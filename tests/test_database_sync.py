@@ -1,6 +1,6 @@
 """Database connectors against the real PostgreSQL and MariaDB servers: every table copied exactly, type by type; a
-second sync that reads exactly what changed; a connection killed mid-table that the sync survives; and logins or
-names that are wrong stopping the sync with a message that names the key to fix."""
+second sync that reads what changed and, again, the rows at the saved position; a connection killed mid-table that
+the sync survives; and logins or names that are wrong stopping the sync with a message that names the key to fix."""
 
 from __future__ import annotations
 
@@ -82,10 +82,12 @@ POSTGRES_CHANGES = [
     f"""INSERT INTO big_table VALUES ({BIG_TABLE_ROWS + 1}, '2025-01-01 00:00:00+00', 1.00, 'tie'),
         ({BIG_TABLE_ROWS + 2}, '2025-01-01 00:00:00+00', 2.00, 'tie')""",
 ]
-# all_types 3; order_lines: the 4 rows with a NULL cursor and 1 new; event_log: the new row, and the last synced one
-# again (without a key, rows at the saved cursor are read again; their hash key keeps them single); countries: all 3;
-# Order Details 1; big_table 5.
-POSTGRES_SECOND_SYNC_UPSERTS = 3 + 5 + 2 + 3 + 1 + 5
+# The syncs here run without a lookback (test_database_no_row_lost.py measures it), so the second reads what changed
+# and, again, the rows at the saved position: the last value written. all_types: 3 changed, row 3 again; order_lines:
+# the 4 rows with a NULL cursor, 1 new, the 4 lines of order 5 again; event_log: the new row, logout again (without a
+# key its hash keeps it single); countries: all 3; Order Details: 1 new, 2 again; big_table: 5 changed, and 5 of the
+# last tie group of 6 again (99999 moved).
+POSTGRES_SECOND_SYNC_UPSERTS = (3 + 1) + (5 + 4) + (1 + 1) + 3 + (1 + 2) + (5 + 5)
 
 TABLES = {  # source table: primary key (empty: none)
     "all_types": ("id",),
@@ -213,7 +215,7 @@ def sync_killing_the_first_read(
         stop.set()
         watcher.join(timeout=5)
     assert killed.is_set(), "the watcher never saw the connector read big_table"
-    assert "big_table: connection lost" in output and "resuming from the last checkpoint" in output
+    assert "big_table: connection lost" in output and "resuming from the last position saved" in output
     return output
 
 
@@ -227,7 +229,8 @@ def postgres():
 def test_postgresql_tables_arrive_exactly_and_a_second_sync_reads_what_changed(postgres, template, tool_env, tmp_path):
     project = render(template, tmp_path / "pg", {"source_type": "database", "connector_name": "pg_replica"})
     # big_table first, so the first FETCH the watcher sees is in the middle of the 100k-row table.
-    configuration = postgres.configuration(tables=", ".join(["big_table", *TABLES.keys() - {"big_table"}]))
+    tables = ", ".join(["big_table", *TABLES.keys() - {"big_table"}])
+    configuration = postgres.configuration(tables=tables, lookback_minutes="0")
 
     first = sync_killing_the_first_read(postgres, project, configuration, tool_env)
 
@@ -301,7 +304,8 @@ def test_mariadb_tables_arrive_exactly_and_a_second_sync_reads_what_changed(temp
     with mariadb_database() as database:
         database.execute(*MARIADB_SEED)
         project = render(template, tmp_path / "maria", {"source_type": "database", "db_engine": "mysql"})
-        configuration = database.configuration(batch_size="500", tables=", ".join(MARIADB_TABLES))
+        tables = ", ".join(MARIADB_TABLES)
+        configuration = database.configuration(batch_size="500", tables=tables, lookback_minutes="0")
 
         sync_killing_the_first_read(database, project, configuration, tool_env)
         for table, key in MARIADB_TABLES.items():
@@ -313,7 +317,9 @@ def test_mariadb_tables_arrive_exactly_and_a_second_sync_reads_what_changed(temp
             "UPDATE countries SET name = 'Deutschland' WHERE code = 'DE'",
         )
         second = fivetran_debug(project, configuration, tool_env)
-        assert upserts(second) == 2 + 2  # the two changed rows, and countries read in full
+        # The two changed rows, countries read in full, and the rows at each saved position again: all_types 3,
+        # Order Details 1 and 2, big_table's last tie group of 6.
+        assert upserts(second) == 2 + 2 + 1 + 2 + 6
         for table, key in MARIADB_TABLES.items():
             assert_copied_exactly(project, database, table, key)
 
