@@ -9,6 +9,7 @@ lands with the type and value the API sent, on the first sync and after a change
 from __future__ import annotations
 
 import json
+import runpy
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,11 @@ def later_records() -> tuple[dict[str, Any], dict[str, Any]]:
     new = record("1704103200.0000100", 9, "+1", "00", "f", "", 7, -1, 4, 3.0, "9.99", True)
     new["updated_at"] = "2030-01-01T00:00:00Z"
     return changed, new
+
+
+def declared_columns(project: Path) -> dict[str, dict[str, Any]]:
+    """The COLUMNS of a project's columns.py, as `invoke columns` or its owner left them."""
+    return runpy.run_path(str(project / "columns.py"))["COLUMNS"]
 
 
 def landed(value: Any, declaration: Any) -> Any:

@@ -318,16 +318,18 @@ def assert_table_matches(project: Path, table: str, source: list[dict], primary_
             )
 
 
-def assert_state_not_past_written(project: Path, table: str, source: list[dict], cursor_field: str) -> None:
+def assert_state_not_past_written(
+    project: Path, table: str, source: list[dict], cursor_field: str, key: str = "id"
+) -> None:
     """Every source record older than the saved cursor is in the warehouse: a sync resuming from that cursor,
     which asks only for records at or after it, cannot miss one."""
     state = read_state(project) if (project / "files" / "state.json").exists() else {}
     saved = (state.get(table) or {}).get("cursor")
     if saved is None:
         return
-    synced = {tuple(str(row[column_name(key)]) for key in ("id",)) for row in warehouse_rows(project, table)}
+    synced = {str(row[column_name(key)]) for row in warehouse_rows(project, table)}
     older = [record for record in source if str(record[cursor_field]) < str(saved)]
-    missing = [record for record in older if (str(record["id"]),) not in synced]
+    missing = [record for record in older if str(record[key]) not in synced]
     assert not missing, f"{table}: the state's cursor {saved} is past {len(missing)} records never written"
 
 

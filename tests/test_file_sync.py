@@ -14,7 +14,6 @@ import io
 import json
 import os
 import re
-import runpy
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records
+from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, declared_columns, exact_records
 from tests.harness import (
     SyncFailed,
     column_name,
@@ -603,10 +602,6 @@ def test_json_lines_values_land_with_the_type_and_value_the_file_holds(template,
         for line, record in enumerate(records, start=1)
     ]
     assert_table_exact(project, "records", source, ("id",), declarations, flattened=False)
-
-
-def declared_columns(project: Path) -> dict:
-    return runpy.run_path(str(project / "columns.py"))["COLUMNS"]
 
 
 def declare_in_columns_file(project: Path, table: str, types: dict[str, Any]) -> None:

@@ -4,13 +4,12 @@ the response (including partial data) stop the sync with the API's message; bad 
 
 from __future__ import annotations
 
-import runpy
 import subprocess
 from dataclasses import dataclass, field
 
 import pytest
 
-from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records, later_records
+from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, declared_columns, exact_records, later_records
 from tests.harness import (
     BIN,
     SyncFailed,
@@ -223,7 +222,7 @@ def test_every_value_lands_with_the_type_and_value_the_api_sent(template, tool_e
         environment = {**tool_env, "CONNECTOR_GRAPHQL_URL": server.url}
         tested = invoke(project, environment, "test", "--skip-unit")
         assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
-        assert runpy.run_path(str(project / "columns.py"))["COLUMNS"] == {"issues": EXACT_DECLARATIONS}
+        assert declared_columns(project) == {"issues": EXACT_DECLARATIONS}
         assert_table_exact(project, "issues", server.records(), ("id",), EXACT_DECLARATIONS)
 
         for number, record in enumerate(later_records(), start=90):

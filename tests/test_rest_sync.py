@@ -7,13 +7,11 @@ lost and nothing repeated.
 
 from __future__ import annotations
 
-import runpy
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pytest
 
-from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, exact_records, later_records
+from tests.exact_values import EXPECTED_DECLARATIONS, assert_table_exact, declared_columns, exact_records, later_records
 from tests.harness import (
     SyncFailed,
     assert_state_not_past_written,
@@ -285,10 +283,6 @@ def test_every_value_lands_with_the_type_and_value_the_api_sent(template, tool_e
         assert_table_exact(
             project, "items", server.records(), ("id",), {**EXPECTED_DECLARATIONS, "late_field": "STRING"}
         )
-
-
-def declared_columns(project: Path) -> dict:
-    return runpy.run_path(str(project / "columns.py"))["COLUMNS"]
 
 
 LATE = replace(ITEMS, incremental_filter="since={cursor}")

@@ -248,7 +248,7 @@ def order_records(shape: ApiShape, records: list[dict]) -> list[dict]:
 def field_value(record: dict, path: str) -> Any:
     """A record's value at a dotted path (fields.updated), as an API's filter and sort reach into nested objects."""
     value: Any = record
-    for key in path.split("."):
+    for key in split_path(path):
         value = value.get(key) if isinstance(value, dict) else None
     return value
 
