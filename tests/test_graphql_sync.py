@@ -40,6 +40,13 @@ RELAY_EDGES = """query Issues($first: Int!, $after: String, $since: String) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
+# The API filters by epoch seconds, an Int: the saved ISO-8601 cursor goes formatted.
+RELAY_EPOCH = """query Issues($first: Int!, $after: String, $updatedAfter: Int) {
+  issues(first: $first, after: $after, updatedAfter: $updatedAfter) {
+    nodes { id number title updatedAt score labels author { login profile { country } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
 OFFSET = """query Issues($limit: Int!, $offset: Int!, $since: String) {
   issuePage(limit: $limit, offset: $offset, since: $since) {
     items { id number title updatedAt score labels author { login profile { country } } }
@@ -87,6 +94,10 @@ SCENARIOS = {
     "offset_oauth2_tokens_expire": Scenario(
         answers(OFFSET, "issuePage.items", auth_method="oauth2_client_credentials"),
         auth=Auth(method="oauth2", expire_tokens_after_requests=3),
+    ),
+    "relay_nodes_cursor_as_epoch_int_503_and_429": Scenario(
+        answers(RELAY_EPOCH, "issues.nodes", incremental_variable="updatedAfter={cursor:epoch}"),
+        faults=GraphQLFaults(fail_first=1, rate_limit_every=5, retry_after="0.01"),
     ),
     # The refresh token rotates on every use and only the newest works: the second sync authenticates only with the
     # token the first one kept in its state.
@@ -243,3 +254,76 @@ def test_a_sync_killed_mid_page_resumes_and_lands_exactly_the_api(template, tool
         fivetran_debug(project, configuration, tool_env)
         assert_table_matches(project, "issues", server.records(), ("id",))
         assert not any(row["_fivetran_deleted"] for row in warehouse_rows(project, "issues"))
+
+
+COMMENTS = """query Comments($first: Int!, $after: String, $issueId: ID!, $since: String) {
+  issue(id: $issueId) {
+    comments(first: $first, after: $after, since: $since) {
+      nodes { id body createdAt }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+
+def comment(number: int, minute: int, body: str = "") -> dict:
+    return {"id": f"C_{number}", "body": body or f"comment {number}", "createdAt": f"2024-01-01T00:{minute:02d}:00Z"}
+
+
+def test_a_child_query_runs_for_each_changed_parent_from_that_parents_cursor(template, tool_env, tmp_path):
+    """Comments are a nested list that needs its own paging, so a child query fetches them for each issue, its
+    $issueId filled from the issue's id, with its own cursor per issue. With 429s and a 503 injected both tables
+    hold exactly what the API does after a first sync, and after a change the second sync runs the child query only
+    for the changed issue and those inside the lookback, each from its own cursor."""
+    settings = answers(RELAY_NODES, "issues.nodes", page_size=2)
+    settings["graphql_queries"] = [
+        {"table": "issues", "query": RELAY_NODES, "records_path": "issues.nodes", "primary_key": "id"},
+        {
+            "table": "issue_comments",
+            "parent": "issues",
+            "parent_variables": {"issueId": "id"},
+            "query": COMMENTS,
+            "records_path": "issue.comments.nodes",
+            "primary_key": "id",
+            "incremental_field": "createdAt",
+            "incremental_variable": "since",
+        },
+    ]
+    project = render(template, tmp_path / "project", settings)
+    issues = [{**record, "updatedAt": f"2024-01-01T00:{10 * n:02d}:00Z"} for n, record in enumerate(sample_issues(5))]
+    faults = GraphQLFaults(fail_first=1, rate_limit_every=4, retry_after="0.01")
+    with FakeGraphQLApi(issues, faults=faults, max_page_size=2) as server:
+        for issue in issues:
+            for number in range(3):
+                server.upsert_comment(issue["id"], comment(number, minute=number))
+        configuration = {"graphql_url": server.url, "page_size": "2", "start_date": ""}
+
+        fivetran_debug(project, configuration, tool_env)
+        assert_table_matches(project, "issues", server.records(), ("id",))
+        assert_table_matches(project, "issue_comments", comment_rows(server), ("issues_id", "id"))
+        cursors = read_state(project)["issue_comments"]["cursors"]
+        assert cursors[f'{{"issueId": "{issues[2]["id"]}"}}'] == "2024-01-01T00:02:00Z"
+
+        changed = issues[1]["id"]
+        server.upsert({**server.records()[1], "updatedAt": "2024-01-01T00:50:00Z"})
+        server.upsert_comment(changed, comment(0, minute=0, body="edited, same time"))
+        server.upsert_comment(changed, comment(7, minute=30))
+        requests_before = len(server.requests)
+
+        fivetran_debug(project, configuration, tool_env)
+
+        assert_table_matches(project, "issues", server.records(), ("id",))
+        assert_table_matches(project, "issue_comments", comment_rows(server), ("issues_id", "id"))
+        variables_sent = [(log.payload or {}).get("variables") or {} for log in server.requests[requests_before:]]
+        asked = [variables for variables in variables_sent if "issueId" in variables]
+        # The newest issue of the first sync is inside the lookback; the changed one is new to this sync.
+        assert {variables["issueId"] for variables in asked} == {issues[4]["id"], changed}
+        # From the changed issue's saved comment cursor (00:02) less the lookback of 5 minutes.
+        assert {variables["since"] for variables in asked if variables["issueId"] == changed} == {
+            "2023-12-31T23:57:00Z"
+        }
+        assert not server.errors
+
+
+def comment_rows(server: FakeGraphQLApi) -> list[dict]:
+    return [{**found, "issues_id": issue_id} for issue_id, comments in server.comments().items() for found in comments]

@@ -243,6 +243,54 @@ def test_lists_come_from_answers_files_and_are_recorded(template, tmp_path):
         ),
         (["source_type=file", "file_storage=sftp", "sftp_port=70000"], "sftp_port: must be between 1 and 65535"),
         (["source_type=graphql", "graphql_queries={table: t}"], "graphql_queries: give a YAML list of mappings"),
+        (
+            ["source_type=graphql", "incremental_variable=since={cursor:iso}"],
+            "incremental_variable: '{cursor:iso}' is not a cursor format",
+        ),
+        (
+            [
+                "source_type=graphql",
+                "graphql_queries=[{table: a, query: 'query { a { id } }'},"
+                " {table: b, query: 'query ($x: ID!) { b(id: $x) { id } }', parent: a, parent_variables: {y: id}}]",
+            ],
+            "graphql_queries[1].parent_variables: the query declares no $y",
+        ),
+        (
+            [
+                "source_type=graphql",
+                "graphql_queries=[{table: a, query: 'query { a { id } }'}, {table: b, query: 'query { b { id } }',"
+                " parent: a}]",
+            ],
+            "graphql_queries[1].parent_variables: give a mapping of query variable to parent field",
+        ),
+        (
+            ["source_type=rest_api", "request_method=POST", "pagination=link_header"],
+            "pagination: a POST endpoint pages with values in its body (offset, page_number or cursor), not by",
+        ),
+        (["source_type=rest_api", "request_method=POST", "request_body=[1, 2]"], "request_body: give a mapping"),
+        (
+            ["source_type=rest_api", "child_endpoint_path=/v1/orders/lines"],
+            "child_endpoint_path: '/v1/orders/lines' must start with /, carry no query string and hold at least one",
+        ),
+        (["source_type=rest_api", "endpoint_path=/v1/{id}/lines"], "and no {placeholder} (a path read for each"),
+        (
+            [
+                "source_type=rest_api",
+                "endpoints=[{path: /a, table: a, primary_key: id}, {path: '/a/{id}/b', table: b, parent: c}]",
+            ],
+            "endpoints[1].parent: 'c' must be the table of an earlier entry that has no parent itself",
+        ),
+        (
+            [
+                "source_type=rest_api",
+                "endpoints=[{path: /a, table: a, primary_key: id}, {path: /b, table: b, parent: a}]",
+            ],
+            "endpoints[1].path: '/b' must hold at least one {field} of the parent record",
+        ),
+        (
+            ["source_type=rest_api", "endpoints=[{path: /a, table: a, primary_key: id}, {path: '/a/{id}', table: b}]"],
+            "endpoints[1].path: '/a/{id}' holds a {placeholder} but names no parent",
+        ),
     ],
     ids=lambda value: "+".join(value) if isinstance(value, list) else None,
 )

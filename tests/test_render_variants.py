@@ -42,6 +42,20 @@ OFFSET_QUERY = """query Items($limit: Int!, $offset: Int!, $since: String) {
   issuePage(limit: $limit, offset: $offset, since: $since) { items { id updatedAt title score } total }
 }"""
 GRAPHQL = {"source_type": "graphql", "graphql_url": "https://api.example.com/graphql"}
+PRODUCTS_QUERY = """query Products($first: Int!, $after: String, $updatedAfter: Int) {
+  products(first: $first, after: $after, updatedAfter: $updatedAfter) {
+    nodes { id title updatedAt vendor { name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+VARIANTS_QUERY = """query Variants($first: Int!, $after: String, $productId: ID!, $vendor: String) {
+  product(id: $productId) {
+    variants(first: $first, after: $after, vendor: $vendor) {
+      nodes { sku price }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
 VARIANTS: dict[str, dict] = {
     "defaults": {},
     "api_key_header": {**OTHER_API, "auth_method": "api_key", "api_key_location": "header", "api_key_name": "X-Key"},
@@ -124,6 +138,27 @@ VARIANTS: dict[str, dict] = {
                 "query": RELAY_QUERY.replace("issues(", "pullRequests("),
                 "records_path": "pullRequests.edges",
                 "incremental_field": "updatedAt",
+            },
+        ],
+    },
+    # Shopify-like: products read in full (epoch-free), each product's variants by a child query that needs its own
+    # paging, with two variables from the product (one nested) and the product's cursor sent as epoch seconds.
+    "graphql_child_query_and_epoch_cursor": {
+        **GRAPHQL,
+        "graphql_query": PRODUCTS_QUERY,
+        "records_path": "products.nodes",
+        "incremental_field": "updatedAt",
+        "incremental_variable": "updatedAfter={cursor:epoch}",
+        "graphql_queries": [
+            {"table": "products", "query": PRODUCTS_QUERY, "records_path": "products.nodes"},
+            {
+                "table": "product_variants",
+                "parent": "products",
+                "parent_variables": {"productId": "id", "vendor": "vendor.name"},
+                "query": VARIANTS_QUERY,
+                "records_path": "product.variants.nodes",
+                "primary_key": "sku",
+                "incremental_field": "",
             },
         ],
     },
@@ -243,6 +278,117 @@ REALISTIC_VARIANTS: dict[str, dict] = {
         "api_key_name": "X-Api-Key",
         "extra_headers": {"Accept": "application/vnd.api+json"},
         "extra_params": {"sort": "attributes.updated_at", "fields[node--article]": "title,body,updated_at"},
+    },
+    # GitHub: the organisation's repositories read in full, and each one's issues from that repository's own cursor,
+    # at a path filled from two fields of the repository, one of them nested.
+    "realistic_rest_github_repos_and_their_issues": {
+        "source_name": "GitHub repositories and issues of octo-org",
+        "base_url": "https://api.github.com",
+        "endpoint_path": "/orgs/octo-org/repos",
+        "records_path": "",
+        "primary_key": "id",
+        "pagination": "link_header",
+        "page_size_param": "per_page",
+        "incremental_field": "",
+        "child_endpoint_path": "/repos/{owner.login}/{name}/issues",
+        "child_table_name": "repo_issues",
+        "child_records_path": "",
+        "child_primary_key": "number",
+        "child_incremental_field": "updated_at",
+        "child_incremental_filter": "since={cursor}",
+        "auth_method": "bearer",
+        "extra_headers": {"Accept": "application/vnd.github+json"},
+    },
+    # Two children of one incremental parent from an answers file, one keyed by two fields, nested objects as JSON.
+    "realistic_rest_customers_with_two_children": {
+        "source_name": "CRM customers, addresses and notes",
+        "base_url": "https://crm.example.com/api/v3",
+        "pagination": "cursor",
+        "next_cursor_path": "paging.next.after",
+        "cursor_param": "after",
+        "flatten_nested": False,
+        "record_order": "ascending",
+        "endpoints": [
+            {
+                "path": "/customers",
+                "table": "customers",
+                "records_path": "results",
+                "primary_key": "id",
+                "incremental_field": "updatedAt",
+                "incremental_filter": "updated_after={cursor:epoch_ms}",
+            },
+            {
+                "path": "/customers/{id}/addresses",
+                "table": "customer_addresses",
+                "parent": "customers",
+                "records_path": "results",
+                "primary_key": "kind,line",
+                "incremental_field": "",
+            },
+            {
+                "path": "/customers/{id}/notes",
+                "table": "customer_notes",
+                "parent": "customers",
+                "records_path": "results",
+                "primary_key": "id",
+                "incremental_field": "createdAt",
+                "incremental_filter": "created_after={cursor:%Y-%m-%d}",
+            },
+        ],
+    },
+    # Notion's database query: POST, start_cursor and page_size in the body, the filter nested in it beside a fixed
+    # one, a body with quotes, unicode and an empty list.
+    "realistic_rest_notion_post_cursor_body": {
+        "source_name": "Notion tasks database",
+        "base_url": "https://api.notion.com/v1",
+        "endpoint_path": "/databases/668d797c-76fa-4934-9b05-ad288df2d136/query",
+        "table_name": "tasks",
+        "request_method": "POST",
+        "request_body": {
+            "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
+            "filter": {"and": [{"property": "Status", "status": {"does_not_equal": 'Won\'t "do" – café'}}]},
+            "filter_properties": [],
+        },
+        "records_path": "results",
+        "primary_key": "id",
+        "pagination": "cursor",
+        "cursor_param": "start_cursor",
+        "next_cursor_path": "next_cursor",
+        "has_more_path": "has_more",
+        "page_size_param": "page_size",
+        "incremental_field": "last_edited_time",
+        "incremental_filter": "filter.timestamp_after={cursor}",
+        "record_order": "ascending",
+        "auth_method": "bearer",
+        "extra_headers": {"Notion-Version": "2022-06-28"},
+    },
+    # HubSpot's CRM search: POST, offset paging with `after` and `limit`, the filter a JSON list with the cursor in
+    # epoch milliseconds, and numbers and booleans in the fixed body.
+    "realistic_rest_hubspot_post_json_filter": {
+        "source_name": "HubSpot contacts",
+        "base_url": "https://api.hubapi.com",
+        "endpoint_path": "/crm/v3/objects/contacts/search",
+        "request_method": "POST",
+        "request_body": {
+            "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+            "properties": ["email", "firstname", "lastmodifieddate"],
+            "archived": False,
+            "weight": 1.5,
+        },
+        "records_path": "results",
+        "primary_key": "id",
+        "pagination": "offset",
+        "offset_param": "after",
+        "page_size_param": "limit",
+        "total_path": "total",
+        "incremental_field": "properties.lastmodifieddate",
+        "incremental_filter": (
+            'filterGroups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", '
+            '"value": "{cursor:epoch_ms}"}]}]'
+        ),
+        "record_order": "ascending",
+        "auth_method": "oauth2_refresh_token",
+        "oauth2_token_url": "https://api.hubapi.com/oauth/v1/token",
     },
     # GitHub labels: keyed by `name`, the body is the list, Link headers page it, no timestamp to filter on.
     "realistic_rest_github_labels_key_is_name": {

@@ -7,6 +7,7 @@ lost and nothing repeated.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 
 import pytest
@@ -67,7 +68,10 @@ def answers_for(scenario: Scenario) -> dict:
         "next_url_path": shape.next_url_path,
         "empty_result_404_text": shape.empty_search_404,
         "extra_params": {},
+        "request_method": shape.method,
     }
+    if shape.method == "POST":
+        answers["request_body"] = SEARCH_BODY
     methods = {
         "none": {"auth_method": "none"},
         "api_key_header": {"auth_method": "api_key", "api_key_location": "header", "api_key_name": auth.name},
@@ -123,6 +127,31 @@ def change_source(server: FakeRestApi, shape: ApiShape) -> None:
 
 
 ITEMS = ApiShape(path="/v1/items", records_path="data")
+# A search API's fixed body; the connector adds paging values and the filter at their dotted paths.
+SEARCH_BODY = {"sorts": [{"property": "updated_at", "direction": "ascending"}], "archived": False}
+# Notion-like: POST with start_cursor and page_size in the body, the filter nested in it.
+POST_CURSOR = replace(
+    ITEMS,
+    path="/v1/items/search",
+    method="POST",
+    pagination="cursor",
+    cursor_param="start_cursor",
+    next_cursor_path="next_cursor",
+    has_more_path="has_more",
+    page_size_param="page_size",
+    incremental_filter="filter.updated_after={cursor}",
+)
+# HubSpot-like: POST with the offset and size nested in the body, the filter a JSON list holding the cursor in epoch
+# milliseconds.
+POST_OFFSET_JSON_FILTER = replace(
+    ITEMS,
+    path="/v1/items/search",
+    method="POST",
+    offset_param="paging.from",
+    page_size_param="paging.size",
+    has_more_path="meta.has_more",
+    incremental_filter='filterGroups=[{"filters":[{"propertyName":"updated_at","operator":"GTE","value":"{cursor:epoch_ms}"}]}]',
+)
 SCENARIOS = {
     # openFDA itself: skip/limit, total at meta.results.total, search filter, and a page cap below the size asked.
     "offset_total_openfda_capped": Scenario(replace(openfda_shape(), max_page_size=40), page_size=100, records=250),
@@ -157,6 +186,10 @@ SCENARIOS = {
     "oauth2_refresh_token_rotates": Scenario(ITEMS, auth=Auth(method="oauth2_refresh", expire_tokens_after_requests=2)),
     "rate_limited_with_retry_after": Scenario(ITEMS, faults=Faults(rate_limit_every=3, retry_after="0.05")),
     "dropped_connection_and_503": Scenario(ITEMS, faults=Faults(drop_connection_first=1, fail_first=1)),
+    "post_cursor_in_body_with_faults": Scenario(
+        POST_CURSOR, faults=Faults(rate_limit_every=3, retry_after="0.01", drop_connection_first=1, fail_first=1)
+    ),
+    "post_offset_nested_json_filter": Scenario(POST_OFFSET_JSON_FILTER, auth=Auth(method="bearer")),
 }
 
 
@@ -474,3 +507,20 @@ def test_a_filter_that_needs_the_cursor_formatted_reads_only_what_changed(
         assert server.records_served - served == 13
         assert_table_matches(project, "items", server.records(), ("id",))
         assert read_state(project)["items"]["cursor"] == "2024-01-01T01:00:00Z"
+
+
+def test_a_post_endpoint_sends_its_body_with_the_paging_values_and_the_filter_inside(template, tool_env, tmp_path):
+    """Every request of a POST endpoint is the fixed body plus the page size and the page cursor at their paths;
+    once a cursor is saved, the filter too, from the saved cursor less the lookback; no query string."""
+    scenario = Scenario(POST_CURSOR, page_size=5, records=12)
+    project = render(template, tmp_path / "project", answers_for(scenario))
+    with FakeRestApi(POST_CURSOR, records=sample_records(12)) as server:
+        configuration = configuration_for(scenario, server)
+        fivetran_debug(project, configuration, tool_env)
+        first_sync = len(server.requests)
+        fivetran_debug(project, configuration, tool_env)
+        bodies = [json.loads(log.body) for log in server.requests if log.path == POST_CURSOR.path]
+        assert all(log.method == "POST" and not log.query for log in server.requests)
+    assert bodies[0] == {**SEARCH_BODY, "page_size": 5}
+    assert bodies[1] == {**SEARCH_BODY, "page_size": 5, "start_cursor": bodies[1]["start_cursor"]}
+    assert bodies[first_sync] == {**SEARCH_BODY, "page_size": 5, "filter": {"updated_after": "2024-01-01T00:00:00Z"}}

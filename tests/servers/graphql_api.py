@@ -49,9 +49,12 @@ from tests.servers.rest_api import HTML_503, Auth, CredentialChecks, HttpError, 
 
 SCHEMA_SDL = """
 type Query {
-  issues(first: Int, after: String, since: String): IssueConnection!
+  issues(first: Int, after: String, since: String, updatedAfter: Int): IssueConnection!
   issuePage(limit: Int, offset: Int, since: String): IssuePage!
+  issue(id: ID!): Issue
 }
+type CommentConnection { nodes: [Comment!]!  pageInfo: PageInfo! }
+type Comment { id: ID!  body: String!  createdAt: String! }
 type IssueConnection { edges: [IssueEdge!]!  nodes: [Issue!]!  pageInfo: PageInfo!  totalCount: Int! }
 type IssueEdge { node: Issue!  cursor: String! }
 type PageInfo { hasNextPage: Boolean!  endCursor: String }
@@ -60,6 +63,7 @@ scalar JSON
 type Issue {
   id: ID!  number: Int!  title: String!  updatedAt: String!  score: Float  labels: [String!]!  author: User
   fields: JSON
+  comments(first: Int, after: String, since: String): CommentConnection!
 }
 type User { login: String!  profile: Profile }
 type Profile { country: String }
@@ -183,6 +187,7 @@ class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
         self._port = port
         self._lock = threading.Lock()
         self._store: dict[str, dict] = {}
+        self._comments: dict[str, dict[str, dict]] = {}  # issue id -> comment id -> comment
         self._requests: list[GraphQLRequestLog] = []
         self._graphql_requests = 0
         self._token_requests = 0
@@ -214,6 +219,17 @@ class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
             # stored records are replaced, never changed in place, so readers may share them without copying
             self._store[record["id"]] = copy.deepcopy(record)
 
+    def upsert_comment(self, issue_id: str, comment: dict) -> None:
+        """Add or replace a comment of an issue (a list only `issue(id) { comments }` reaches)."""
+        parse_instant(comment["createdAt"])
+        with self._lock:
+            self._comments.setdefault(issue_id, {})[comment["id"]] = copy.deepcopy(comment)
+
+    def comments(self) -> dict[str, list[dict]]:
+        """Every issue's comments, by issue id."""
+        with self._lock:
+            return {issue_id: copy.deepcopy(list(found.values())) for issue_id, found in self._comments.items()}
+
     @property
     def requests(self) -> list[GraphQLRequestLog]:
         """Every request received so far, on any path (a copy of the list)."""
@@ -236,14 +252,20 @@ class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
         assert query is not None and isinstance(issue, GraphQLObjectType)
         query.fields["issues"].resolve = self._resolve_issues
         query.fields["issuePage"].resolve = self._resolve_issue_page
+        query.fields["issue"].resolve = self._resolve_issue
         issue.fields["title"].resolve = self._resolve_title
+        issue.fields["comments"].resolve = self._resolve_comments
         return schema
 
-    def _ordered(self, since: str | None) -> list[dict]:
-        """The records at or after `since` (inclusive, by instant), ascending by (updatedAt, id)."""
+    def _ordered(self, since: str | None, updated_after: int | None = None) -> list[dict]:
+        """The records at or after `since` (inclusive, by instant) or `updated_after` (epoch seconds), ascending by
+        (updatedAt, id)."""
         with self._lock:
             snapshot = list(self._store.values())
         keyed = [(parse_instant(record["updatedAt"]), record["id"], record) for record in snapshot]
+        if updated_after is not None:
+            bound = datetime.datetime.fromtimestamp(updated_after, tz=datetime.UTC)
+            keyed = [item for item in keyed if item[0] >= bound]
         if since is not None:
             try:
                 bound = parse_instant(since)
@@ -256,10 +278,16 @@ class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
         return [record for _, _, record in keyed]
 
     def _resolve_issues(
-        self, _root: Any, _info: Any, first: int | None = None, after: str | None = None, since: str | None = None
+        self,
+        _root: Any,
+        _info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        since: str | None = None,
+        updatedAfter: int | None = None,  # noqa: N803 - the GraphQL argument's name
     ) -> dict[str, Any]:
         """A Relay connection page: `after` holds the position of the last record the client has seen."""
-        ordered = self._ordered(since)
+        ordered = self._ordered(since, updatedAfter)
         size = _page_size(first, self.max_page_size, "first")
         start = 0 if after is None else decode_cursor(after) + 1
         chunk = ordered[start : start + size]
@@ -285,6 +313,25 @@ class FakeGraphQLApi(ServedApi, RecordStore, CredentialChecks):
         if start < 0:
             raise GraphQLError("`offset` must not be negative.", extensions={"code": "BAD_ARGUMENT"})
         return {"items": ordered[start : start + size], "total": len(ordered)}
+
+    def _resolve_issue(self, _root: Any, _info: Any, id: str) -> dict | None:  # noqa: A002 - the argument's name
+        with self._lock:
+            return self._store.get(id)
+
+    def _resolve_comments(
+        self, issue: dict, _info: Any, first: int | None = None, after: str | None = None, since: str | None = None
+    ) -> dict[str, Any]:
+        """An issue's comments at or after `since`, oldest first, as a Relay connection."""
+        with self._lock:
+            found = list(self._comments.get(issue["id"], {}).values())
+        if since is not None:
+            found = [comment for comment in found if parse_instant(comment["createdAt"]) >= parse_instant(since)]
+        found.sort(key=lambda comment: (parse_instant(comment["createdAt"]), comment["id"]))
+        size = _page_size(first, self.max_page_size, "first")
+        start = 0 if after is None else decode_cursor(after) + 1
+        chunk = found[start : start + size]
+        end_cursor = encode_cursor(start + len(chunk) - 1) if chunk else after
+        return {"nodes": chunk, "pageInfo": {"hasNextPage": start + len(chunk) < len(found), "endCursor": end_cursor}}
 
     def _resolve_title(self, issue: dict, _info: Any) -> str:
         """The title, or the partial-error fault's failure for one issue."""

@@ -70,6 +70,9 @@ class ApiShape:
     incremental_filter: str = ""
     empty_search_404: str = ""
     path: str = "/items"
+    # GET takes paging values and the filter in the query string; POST in its JSON body, at the dotted paths the
+    # parameter names give (a value that is not text is compared as compact JSON).
+    method: str = "GET"
 
     def __post_init__(self) -> None:
         """Reject impossible shapes early, so a typo fails the test that made it rather than a sync later."""
@@ -128,6 +131,18 @@ class Faults:
     non_json_body: bool = False
     repeat_cursor: bool = False
     drop_connection_first: int = 0
+
+
+@dataclass
+class ChildResource:
+    """A list under each parent record, at a path such as /v1/orders/{id}/lines (any value fills a placeholder)."""
+
+    path: str
+    shape: ApiShape
+
+    def matches(self, path: str) -> bool:
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(self.path))
+        return re.fullmatch(pattern, path) is not None
 
 
 @dataclass
@@ -561,9 +576,12 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         faults: Faults | None = None,
         records: list[dict] | None = None,
         *,
+        children: ChildResource | None = None,
         port: int = 0,
     ) -> None:
         self.shape = shape
+        self.children = children
+        self._child_store: dict[str, dict[tuple, dict]] = {}  # concrete path -> key -> record
         self.auth = auth or Auth()
         self.faults = faults or Faults()
         self.base_url = ""
@@ -599,6 +617,24 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         key = primary_key_of(self.shape, record)
         with self._lock:
             del self._store[key]
+
+    def upsert_child(self, path: str, record: dict) -> None:
+        """Add or replace a record of the child list at `path` (e.g. /v1/orders/7/lines)."""
+        assert self.children and self.children.matches(path), path
+        key = primary_key_of(self.children.shape, record)
+        with self._lock:
+            self._child_store.setdefault(path, {})[key] = copy.deepcopy(record)
+
+    def delete_child(self, path: str, record: dict) -> None:
+        assert self.children is not None
+        key = primary_key_of(self.children.shape, record)
+        with self._lock:
+            del self._child_store[path][key]
+
+    def child_records(self) -> dict[str, list[dict]]:
+        """Every child list, by its path."""
+        with self._lock:
+            return {path: copy.deepcopy(list(store.values())) for path, store in self._child_store.items()}
 
     @property
     def requests(self) -> list[RequestLog]:
@@ -653,11 +689,12 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
             raise HttpError(429, {"message": "rate limited"}, {"Retry-After": faults.retry_after})
         return None
 
-    def _list(self, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
-        """Body and extra headers for a successful request to the records path."""
-        shape = self.shape
+    def _list(self, path: str, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
+        """Body and extra headers for a successful request to the records path or to a child list."""
+        shape = self.shape if path == self.shape.path else self.children.shape  # type: ignore[union-attr]
         with self._lock:
-            snapshot = list(self._store.values())
+            store = self._store if path == self.shape.path else self._child_store.get(path, {})
+            snapshot = list(store.values())
         filtered, filtered_by_request = apply_filter(shape, snapshot, query)
         if filtered_by_request and not filtered and shape.empty_search_404:
             raise HttpError(404, {"error": {"code": "NOT_FOUND", "message": shape.empty_search_404}})
@@ -675,18 +712,17 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         if shape.pagination == "cursor" and shape.next_cursor_path:
             meta[shape.next_cursor_path] = page.next_token
         elif shape.pagination == "next_url":
-            meta[shape.next_url_path] = self._next_url(query, page.next_token) if page.next_token else None
+            meta[shape.next_url_path] = self._next_url(shape, path, query, page.next_token) if page.next_token else None
         elif shape.pagination == "link_header" and page.next_token:
-            headers["Link"] = f'<{self._next_url(query, page.next_token)}>; rel="next"'
+            headers["Link"] = f'<{self._next_url(shape, path, query, page.next_token)}>; rel="next"'
         return build_body(shape, copy.deepcopy(page.records), meta), headers
 
-    def _next_url(self, query: dict[str, list[str]], token: str) -> str:
+    def _next_url(self, shape: ApiShape, path: str, query: dict[str, list[str]], token: str) -> str:
         """A next-page URL carrying the request's own params (filter, size, ...) so it can be followed as given.
 
         The page token replaces any previous one; an api_key_query secret is not echoed into URLs, as real APIs
         don't put secrets in response bodies.
         """
-        shape = self.shape
         params: dict[str, str] = {name: values[0] for name, values in query.items()}
         params.pop(shape.cursor_param, None)
         if self.auth.method == "api_key_query":
@@ -694,8 +730,25 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         if shape.page_size_param:
             params[shape.page_size_param] = str(page_size(shape, query))
         params[shape.cursor_param] = token
-        relative = f"{shape.path}?{urlencode(params)}"
+        relative = f"{path}?{urlencode(params)}"
         return relative if shape.next_url_relative else self.base_url + relative
+
+
+def body_parameters(shape: ApiShape, body: str) -> dict[str, list[str]]:
+    """The paging values and the filter of a POST body, as the query-string parameters a GET would have sent."""
+    try:
+        document = json.loads(body or "{}")
+    except ValueError:
+        raise HttpError(400, {"message": "the body is not JSON"}) from None
+    names = [shape.offset_param, shape.page_size_param, shape.page_param, shape.cursor_param]
+    if shape.incremental_filter:
+        names.append(shape.incremental_filter.split("=", 1)[0])
+    parameters = {}
+    for name in names:
+        value = field_value(document, name)
+        if value is not None:
+            parameters[name] = [value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))]
+    return parameters
 
 
 def _basic_credentials(authorization: str) -> tuple[str, str] | None:
@@ -751,16 +804,19 @@ class _Handler(FakeHandler):
                 raise HttpError(405, {"message": "method not allowed"})
             form = parse_qs(body, keep_blank_values=True)
             return 200, api._issue_token(form, self.headers.get("Authorization", "")), {}
-        if path != api.shape.path:
+        if path != api.shape.path and not (api.children and api.children.matches(path)):
             raise HttpError(404, {"message": "not found"})
-        if self.command != "GET":
+        shape = api.shape if path == api.shape.path else api.children.shape  # type: ignore[union-attr]
+        if self.command != shape.method:
             raise HttpError(405, {"message": "method not allowed"})
+        if shape.method == "POST":
+            query = {**query, **body_parameters(shape, body)}
         if api._check_faults(api._next_data_request()) == "drop":
             raise _Drop()
         api._check_auth(self.headers, query)
         if api.faults.non_json_body:
             return 200, _RawJson(NOT_JSON), {}
-        payload, headers = api._list(query)
+        payload, headers = api._list(path, query)
         return 200, payload, headers
 
     def _read_body(self) -> str:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from invoke import Exit
 
@@ -399,6 +399,22 @@ def sync_progress(state: dict) -> dict:
 def masked_state(state: dict) -> dict:
     """The state as it may be printed or saved in a report: credential entries replaced by ***."""
     return {key: "***" if key in CREDENTIAL_STATE_KEYS else value for key, value in state.items()}
+
+
+def shortened(state: dict, limit: int = 5) -> dict:
+    """The state for a console: each table's entry whole, but a mapping inside it (a child table's cursor per
+    parent) cut to its first `limit` entries and a count of the rest."""
+
+    def cut(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        kept = {key: cut(item) for key, item in list(value.items())[:limit]}
+        return {**kept, "...": f"{len(value) - limit} more"} if len(value) > limit else kept
+
+    return {
+        key: {name: cut(value) for name, value in entry.items()} if isinstance(entry, dict) else entry
+        for key, entry in state.items()
+    }
 
 
 @dataclass
