@@ -120,74 +120,94 @@ ORDERS_4 = [["id", "customer", "note", "amount", "zip"], ["6", "Alan", "same tim
 
 
 def test_local_csv_first_sync_then_only_new_changed_and_fixed_files(template, tool_env, tmp_path):
-    """BOM, quoted delimiters and line breaks, unicode, gzip, a ragged row, files sharing a modified time, a corrupt
-    file (logged, summarised, retried, then synced once fixed), a synthetic key, and a second sync that reads only
-    the new, changed and fixed files, with a column that only the later file has."""
+    """BOM, quoted delimiters and line breaks, unicode, gzip, files sharing a modified time, broken files (a bad
+    encoding, a row cut short, a gzip upload cut off, two exports joined) of which nothing lands, each logged,
+    summarised and retried, then synced in full once fixed, a synthetic key, and a second sync that reads only the
+    new, changed and fixed files, with a column that only the later file has."""
     project = render(
         template,
         tmp_path / "project",
         {"source_type": "file", "source_name": "Vendor orders", "file_pattern": "orders_*", "file_table": "orders"},
     )
     folder = tmp_path / "drops"
-    ragged = ORDERS_3 + [["7", "Short row"], ["8", "Long row", "x", "1", "11111", "extra", "more"]]
+    cut_short = ORDERS_3 + [["7", "Short row"]]  # the upload stopped inside the last row
+    orders_7 = [ORDERS_1[0], ["12", "Gzip", "whole until its last bytes", "8", "60601"]]
+    joined = csv_bytes(ORDERS_4) + csv_bytes([ORDERS_1[0], ["13", "Joined", "second export", "9", "70112"]])
     put_local(folder, "2024/orders_1.csv", csv_bytes(ORDERS_1, bom=True), at(1))
     put_local(folder, "orders_2.csv.gz", gzip.compress(csv_bytes(ORDERS_2)), at(2))
-    put_local(folder, "orders_3.csv", csv_bytes(ragged), at(5))
+    put_local(folder, "orders_3.csv", csv_bytes(cut_short), at(5))
     put_local(folder, "orders_4.csv", csv_bytes(ORDERS_4), at(5))
+    put_local(folder, "orders_7.csv.gz", gzip.compress(csv_bytes(orders_7))[:-8], at(4))  # no CRC and length
+    put_local(folder, "orders_joined.csv", joined, at(4))
     put_local(folder, "orders_bad.csv", b"id,customer\n1,\xff\xfe broken\n", at(3))
     put_local(folder, "readme.txt", b"not an order", at(4))
     configuration = {"folder": str(folder), "checkpoint_rows": "10000"}
 
     first = fivetran_debug(project, configuration, tool_env)
 
-    assert files_read(first, "orders") == ["2024/orders_1.csv", "orders_2.csv.gz", "orders_3.csv", "orders_4.csv"]
+    assert files_read(first, "orders") == ["2024/orders_1.csv", "orders_2.csv.gz", "orders_4.csv"]
     assert re.search(r"(SEVERE|ERROR) .*orders: cannot read orders_bad\.csv: UnicodeDecodeError", first)
+    assert "cannot read orders_3.csv: line 3 has 2 fields where the header has 5" in first
+    assert "cannot read orders_7.csv.gz: EOFError" in first
+    assert "cannot read orders_joined.csv: line 3 repeats the header" in first
     summary = next(line for line in first.splitlines() if "could not be read and will be retried" in line)
+    assert "Sync summary: 4 files could not be read" in summary
     assert "orders: orders_bad.csv (UnicodeDecodeError" in summary
-    assert "orders_3.csv has 2 rows whose field count differs from the header" in first
     expected = {
         **expected_from_csv("2024/orders_1.csv", ORDERS_1),
         **expected_from_csv("orders_2.csv.gz", ORDERS_2),
-        **expected_from_csv("orders_3.csv", ORDERS_3),
         **expected_from_csv("orders_4.csv", ORDERS_4),
-        ("orders_3.csv", 2): {"id": "7", "customer": "Short row", "note": None, "amount": None, "zip": None},
-        ("orders_3.csv", 3): {"id": "8", "customer": "Long row", "note": "x", "amount": "1", "zip": "11111"},
     }
-    assert_csv_rows(project, "orders", expected)
-    long_row = rows_by(project, "orders", ("_file", "_line"))[("orders_3.csv", 3)]
-    assert json.loads(long_row["_extra"]) == ["extra", "more"]
+    assert_csv_rows(project, "orders", expected)  # not a row of the broken files, not even their good first rows
     state = read_state(project)["orders"]
     assert state["modified"] == "2024-03-01T12:05:00.000000Z"
     assert sorted(state["paths"]) == ["orders_3.csv", "orders_4.csv"]
-    assert list(state["failed"]) == ["orders_bad.csv"]
+    assert sorted(state["failed"]) == ["orders_3.csv", "orders_7.csv.gz", "orders_bad.csv", "orders_joined.csv"]
 
-    # A new file at the same modified time as the last ones, a later one with a new column, a changed file, and the
-    # corrupt file fixed without a newer modified time: only these four are read.
+    # A new file at the same modified time as the last ones, a later one with a new column, a changed file, and
+    # three broken files fixed without a newer modified time: only these six are read; the joined file stays broken.
     changed_1 = [ORDERS_1[0], ["1", "Zoë Ångström", "changed", "37000.01", "02134"], *ORDERS_1[2:]]
     orders_5 = [["id", "customer", "note", "amount", "zip", "coupon"], ["9", "Hedy", "new column", "4", "20500", "X1"]]
     orders_6 = [ORDERS_1[0], ["10", "Barbara", "same time, new name", "5", "30301"]]
     fixed = [["id", "customer"], ["11", "Fixed"]]
+    fixed_3 = ORDERS_3 + [["7", "Whole row", "uploaded again", "1", "11111"]]
     put_local(folder, "2024/orders_1.csv", csv_bytes(changed_1, bom=True), at(9))
     put_local(folder, "orders_5.csv", csv_bytes(orders_5), at(8))
     put_local(folder, "orders_6.csv", csv_bytes(orders_6), at(5))
     put_local(folder, "orders_bad.csv", csv_bytes(fixed), at(3))
+    put_local(folder, "orders_3.csv", csv_bytes(fixed_3), at(5))
+    put_local(folder, "orders_7.csv.gz", gzip.compress(csv_bytes(orders_7)), at(4))
 
     second = fivetran_debug(project, configuration, tool_env)
 
-    assert files_read(second, "orders") == ["orders_bad.csv", "orders_6.csv", "orders_5.csv", "2024/orders_1.csv"]
-    assert "orders: 4 of 7 files are new, changed or to retry" in second
-    assert "could not be read" not in second
+    assert files_read(second, "orders") == [
+        "orders_bad.csv",
+        "orders_7.csv.gz",
+        "orders_3.csv",
+        "orders_6.csv",
+        "orders_5.csv",
+        "2024/orders_1.csv",
+    ]
+    assert "orders: 7 of 9 files are new, changed or to retry" in second
+    assert "Sync summary: 1 files could not be read" in second and "orders: orders_joined.csv (line 3" in second
     expected.update(expected_from_csv("2024/orders_1.csv", changed_1))
     expected.update(expected_from_csv("orders_5.csv", orders_5))
     expected.update(expected_from_csv("orders_6.csv", orders_6))
     expected.update(expected_from_csv("orders_bad.csv", fixed))
+    expected.update(expected_from_csv("orders_3.csv", fixed_3))
+    expected.update(expected_from_csv("orders_7.csv.gz", orders_7))
     assert_csv_rows(project, "orders", expected)
     state = read_state(project)["orders"]
-    assert state == {"modified": "2024-03-01T12:09:00.000000Z", "paths": ["2024/orders_1.csv"], "failed": {}}
+    assert state["failed"].keys() == {"orders_joined.csv"}
+    assert (state["modified"], state["paths"]) == ("2024-03-01T12:09:00.000000Z", ["2024/orders_1.csv"])
 
+    put_local(folder, "orders_joined.csv", csv_bytes(ORDERS_4), at(4))
     third = fivetran_debug(project, configuration, tool_env)
-    assert files_read(third, "orders") == []
-    assert "orders: 0 of 7 files are new, changed or to retry" in third
+    assert files_read(third, "orders") == ["orders_joined.csv"]
+    assert "orders: 1 of 9 files are new, changed or to retry" in third
+    expected.update(expected_from_csv("orders_joined.csv", ORDERS_4))
+    assert_csv_rows(project, "orders", expected)
+    assert read_state(project)["orders"]["failed"] == {}
 
 
 # ---------------------------------------------------------------------------------------------------- local, JSON Lines
@@ -329,9 +349,12 @@ def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, t
     )
     assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "boto3==1.44.8"]
     first_batch, second_batch = parquet_batch(1, 40), parquet_batch(41, 15, extra_column=True)
+    third_batch = parquet_batch(100, 20)
     with fake_s3.FakeS3() as s3:
         s3.put("drops/part-1.parquet", parquet_bytes(first_batch), at(1))
         s3.put("drops/part-2.parquet", b"PAR1 this is not really parquet PAR1", at(2))
+        # Every row of it decodes; only gzip's CRC and length, cut off with the upload, are missing.
+        s3.put("drops/part-3.parquet", gzip.compress(parquet_bytes(third_batch))[:-8], at(2))
         s3.put("elsewhere/part-9.parquet", parquet_bytes(parquet_batch(900, 3)), at(3))
         configuration = {**s3.configuration(prefix="drops/"), "checkpoint_rows": "10000"}
 
@@ -339,18 +362,21 @@ def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, t
 
         assert files_read(first, "items") == ["part-1.parquet"]
         assert "items: part-2.parquet (" in first and "will be retried on the next sync" in first
-        with pytest.raises(AssertionError):  # a test that can fail: the broken file has no rows
-            assert_parquet_rows(project, parquet_batch(41, 1))
+        assert "cannot read part-3.parquet: EOFError" in first
+        for broken in (parquet_batch(41, 1), parquet_batch(100, 1)):
+            with pytest.raises(AssertionError):  # a test that can fail: the broken files have no rows
+                assert_parquet_rows(project, broken)
         assert_parquet_rows(project, first_batch)
         assert len(warehouse_rows(project, "items")) == 40
 
         s3.put("drops/part-2.parquet", parquet_bytes(second_batch), at(4))
+        s3.put("drops/part-3.parquet", gzip.compress(parquet_bytes(third_batch)), at(2))
         second = fivetran_debug(project, configuration, tool_env)
 
-    assert files_read(second, "items") == ["part-2.parquet"]
-    assert len(warehouse_rows(project, "items")) == 55
-    assert_parquet_rows(project, first_batch)
-    assert_parquet_rows(project, second_batch)
+    assert files_read(second, "items") == ["part-3.parquet", "part-2.parquet"]
+    assert len(warehouse_rows(project, "items")) == 75
+    for batch in (first_batch, second_batch, third_batch):
+        assert_parquet_rows(project, batch)
     for secret in (fake_s3.SECRET_ACCESS_KEY, fake_s3.ACCESS_KEY_ID):
         assert secret not in first + second
     assert read_state(project)["items"]["failed"] == {}
@@ -377,6 +403,8 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
     put_local(root, "upload/2024/products.json.gz", gzip.compress(json.dumps(products).encode()), at(1))
     put_local(root, "upload/single.json", json.dumps({"sku": "ONE", "price": 1.1}).encode(), at(2))
     put_local(root, "upload/broken.json", b'[{"sku": "B1"}, {"sku": ', at(3))
+    cut = [{"sku": "C1", "price": 3.5}, {"sku": "C2", "price": 4.5}]
+    put_local(root, "upload/2024/cut.json.gz", gzip.compress(json.dumps(cut).encode())[:-8], at(3))
     key, private_text = fake_sftp.client_key_pair()
     with fake_sftp.FakeSftp(root, client_key=key) as server:
         configuration = {
@@ -388,12 +416,17 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
         first = fivetran_debug(project, configuration, tool_env)
         assert files_read(first, "records") == ["2024/products.json.gz", "single.json"]
         assert re.search(r"cannot read broken\.json: element 2: ", first)
+        assert "cannot read 2024/cut.json.gz: EOFError" in first
+        assert rows_by(project, "records", ("sku",)).keys().isdisjoint({("B1",), ("C1",), ("C2",)})
 
         changed = [dict(products[0], price=5.05), {"sku": "P99", "price": 0.3}]
+        repaired = [{"sku": "B1", "price": 7.25}, {"sku": "B2", "price": 8.25}]
         put_local(root, "upload/2024/products.json.gz", gzip.compress(json.dumps(changed).encode()), at(4))
+        put_local(root, "upload/2024/cut.json.gz", gzip.compress(json.dumps(cut).encode()), at(3))
+        put_local(root, "upload/broken.json", json.dumps(repaired).encode(), at(3))
         second = fivetran_debug(project, configuration, tool_env)
-        assert files_read(second, "records") == ["2024/products.json.gz"]
-        assert "cannot read broken.json" in second  # still broken: retried and reported again
+        assert files_read(second, "records") == ["2024/cut.json.gz", "broken.json", "2024/products.json.gz"]
+        assert "could not be read" not in second
 
         other_host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKey"
         wrong_key = {**configuration, "host_key": other_host_key}
@@ -402,9 +435,9 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
         assert "offered a different host key than host_key" in refused.value.output
 
     rows = rows_by(project, "records", ("sku",))
-    # Rows are streamed, so the broken file's rows before the error were written; the file stays in the retry list.
-    broken_prefix = {"sku": "B1"}
-    expected = {record["sku"]: record for record in [*products, {"sku": "ONE", "price": 1.1}, *changed, broken_prefix]}
+    expected = {
+        record["sku"]: record for record in [*products, {"sku": "ONE", "price": 1.1}, *changed, *cut, *repaired]
+    }
     assert sorted(rows) == sorted((sku,) for sku in expected)
     for sku, record in expected.items():
         row = rows[(sku,)]
