@@ -1,5 +1,5 @@
-"""Generated file connectors sync local folders, S3 (moto on 127.0.0.1) and SFTP (paramiko on 127.0.0.1) into
-DuckDB with the real `fivetran debug`, exactly.
+"""Generated file connectors sync local folders, S3 (moto on 127.0.0.1), SFTP (paramiko on 127.0.0.1) and FTP and
+FTPS (pyftpdlib on 127.0.0.1) into DuckDB with the real `fivetran debug`, exactly.
 
 Each test writes files with chosen modified times (os.utime, or LastModified in moto), syncs, compares every row of
 the warehouse with what the files hold, then adds, changes, fixes or breaks files and checks from the logs and the
@@ -38,6 +38,7 @@ from tests.harness import (
     same_value,
     warehouse_rows,
 )
+from tests.servers import ftp as fake_ftp
 from tests.servers import s3 as fake_s3
 from tests.servers import sftp as fake_sftp
 from tests.servers.json_text import json_text
@@ -446,6 +447,94 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
         if "attributes" in record:
             assert json.loads(row["attributes"]) == record["attributes"]
     assert "BEGIN OPENSSH PRIVATE KEY" not in first + second
+
+
+# ---------------------------------------------------------------------------------------------------- FTP and FTPS
+
+
+def test_ftps_csv_checks_the_certificate_reconnects_after_a_drop_and_lands_only_whole_files(
+    template, tool_env, tmp_path
+):
+    """Explicit TLS with the server's certificate checked against `ca_cert` (refused without it), passive mode,
+    MLSD listing of subfolders, a control connection dropped during a download (reconnected, downloaded again), a
+    gzip upload cut off among the good files (nothing of it lands), then a second sync that reads only the repaired
+    and the new file."""
+    project = render(
+        template,
+        tmp_path / "project",
+        {"source_type": "file", "file_storage": "ftps", "file_pattern": "**/*.csv*", "file_table": "orders"},
+    )
+    root = tmp_path / "ftp-root"
+    cut = [ORDERS_1[0], ["20", "Cut", "upload stopped", "1", "00001"]]
+    put_local(root, "upload/2024/orders_1.csv", csv_bytes(ORDERS_1), at(1))
+    put_local(root, "upload/orders_2.csv", csv_bytes(ORDERS_2), at(2))
+    put_local(root, "upload/2024/cut.csv.gz", gzip.compress(csv_bytes(cut))[:-8], at(3))
+    with fake_ftp.FakeFtp(root, tls=True, drop_first_download={"upload/orders_2.csv"}) as server:
+        configuration = {
+            **server.configuration(remote_path="/upload"),
+            "ca_cert": fake_ftp.ca_certificate_pem().replace("\n", "\\n"),  # as a one-line form field holds it
+            "checkpoint_rows": "10000",
+        }
+        untrusted = {**configuration, "ca_cert": ""}
+        with pytest.raises(SyncFailed) as refused:
+            fivetran_debug(project, untrusted, tool_env)
+        assert "has a certificate this connector does not trust" in refused.value.output
+        assert "set ca_cert" in refused.value.output
+
+        first = fivetran_debug(project, configuration, tool_env)
+
+        assert files_read(first, "orders") == ["2024/orders_1.csv", "orders_2.csv"]
+        assert re.search(r"downloading orders_2\.csv: \w+.*; reconnecting \(attempt 2 of 4\)", first)
+        assert server.downloads.count("upload/orders_2.csv") == 2
+        assert "cannot read 2024/cut.csv.gz: EOFError" in first
+        expected = {**expected_from_csv("2024/orders_1.csv", ORDERS_1), **expected_from_csv("orders_2.csv", ORDERS_2)}
+        assert_csv_rows(project, "orders", expected)
+
+        put_local(root, "upload/2024/cut.csv.gz", gzip.compress(csv_bytes(cut)), at(3))
+        put_local(root, "upload/orders_3.csv", csv_bytes(ORDERS_3), at(4))
+        server.downloads.clear()
+        second = fivetran_debug(project, configuration, tool_env)
+
+    assert files_read(second, "orders") == ["2024/cut.csv.gz", "orders_3.csv"]
+    assert server.downloads == ["upload/2024/cut.csv.gz", "upload/orders_3.csv"]
+    expected.update(expected_from_csv("2024/cut.csv.gz", cut))
+    expected.update(expected_from_csv("orders_3.csv", ORDERS_3))
+    assert_csv_rows(project, "orders", expected)
+    assert read_state(project)["orders"]["failed"] == {}
+    assert fake_ftp.PASSWORD not in first + second + refused.value.output
+
+
+def test_plain_ftp_without_mlsd_lists_with_list_and_mdtm(template, tool_env, tmp_path):
+    """A server that does not know MLSD is listed with LIST and MDTM: files in subfolders with their exact modified
+    times, so that the second sync reads only the changed file."""
+    project = render(
+        template,
+        tmp_path / "project",
+        {"source_type": "file", "file_storage": "ftp", "file_format": "jsonl", "primary_key": "id"},
+    )
+    root = tmp_path / "ftp-root"
+    events = [{"id": n, "name": f"événement {n}", "amount": "10.00", "code": "007"} for n in range(1, 6)]
+    put_local(root, "drops/2024/03/events.jsonl", jsonl(events[:3]), at(1))
+    put_local(root, "drops/more events.jsonl", jsonl(events[3:]), at(2))
+    with fake_ftp.FakeFtp(root, mlsd=False) as server:
+        configuration = {**server.configuration(remote_path="/drops"), "checkpoint_rows": "10000"}
+        first = fivetran_debug(project, configuration, tool_env)
+        assert "does not know MLSD" in first
+        assert files_read(first, "records") == ["2024/03/events.jsonl", "more events.jsonl"]
+        state = read_state(project)["records"]
+        assert (state["modified"], state["paths"]) == ("2024-03-01T12:02:00.000000Z", ["more events.jsonl"])
+
+        changed = [dict(events[0], amount="11.50")]
+        put_local(root, "drops/2024/03/events.jsonl", jsonl(changed), at(5))
+        second = fivetran_debug(project, configuration, tool_env)
+
+    assert files_read(second, "records") == ["2024/03/events.jsonl"]
+    rows = rows_by(project, "records", ("id",))
+    assert sorted(rows) == [(n,) for n in range(1, 6)]
+    for record in [*events[1:], *changed]:
+        row = rows[(record["id"],)]
+        assert (row["name"], row["amount"], row["code"]) == (record["name"], record["amount"], record["code"])
+    assert fake_ftp.PASSWORD not in first + second
 
 
 # ---------------------------------------------------------------------------------------------------- invoke test
