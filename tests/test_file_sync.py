@@ -68,7 +68,7 @@ def csv_bytes(rows: list[list[str]], bom: bool = False) -> bytes:
 
 def files_read(output: str, table: str) -> list[str]:
     """The files a sync wrote rows from, in order, from its per-file log lines."""
-    return re.findall(rf"{table}: (\S+): \d+ rows, \d+ upserted", output)
+    return re.findall(rf"{table}: (\S.*?): \d+ rows, \d+ upserted", output)
 
 
 def rows_by(project: Path, table: str, key: tuple[str, ...]) -> dict[tuple, dict[str, Any]]:
@@ -512,6 +512,7 @@ def test_plain_ftp_without_mlsd_lists_with_list_and_mdtm(template, tool_env, tmp
         tmp_path / "project",
         {"source_type": "file", "file_storage": "ftp", "file_format": "jsonl", "primary_key": "id"},
     )
+    declare_in_columns_file(project, "records", {"name": "STRING", "amount": "STRING", "code": "STRING"})
     root = tmp_path / "ftp-root"
     events = [{"id": n, "name": f"événement {n}", "amount": "10.00", "code": "007"} for n in range(1, 6)]
     put_local(root, "drops/2024/03/events.jsonl", jsonl(events[:3]), at(1))

@@ -242,6 +242,8 @@ def test_lists_come_from_answers_files_and_are_recorded(template, tmp_path):
             "s3_endpoint_url: 'minio:9000' is not an http(s) URL",
         ),
         (["source_type=file", "file_storage=sftp", "sftp_port=70000"], "sftp_port: must be between 1 and 65535"),
+        (["source_type=file", "file_storage=ftps", "ftp_port=21x"], "ftp_port: must be between 1 and 65535"),
+        (["source_type=file", "file_storage=ftp", "ftp_host=ftp://x"], "ftp_host: 'ftp://x' is not a host name"),
         (["source_type=graphql", "graphql_queries={table: t}"], "graphql_queries: give a YAML list of mappings"),
         (
             ["source_type=graphql", "incremental_variable=since={cursor:iso}"],

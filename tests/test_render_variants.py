@@ -206,6 +206,14 @@ VARIANTS: dict[str, dict] = {
         "sftp_auth": "private_key",
         "file_pattern": "*.jsonl.gz",
     },
+    "file_ftps_parquet": {"source_type": "file", "file_storage": "ftps", "file_format": "parquet", "primary_key": "id"},
+    "file_ftp_csv_semicolons_in_a_folder_with_spaces": {
+        "source_type": "file",
+        "file_storage": "ftp",
+        "csv_delimiter": ";",
+        "remote_path": "/Vendor Drops/daily",
+        "file_pattern": "**/export_*.csv.gz",
+    },
     "several_endpoints": {
         **OTHER_API,
         "auth_method": "bearer",
@@ -783,6 +791,17 @@ def test_a_file_project_holds_only_its_storage_and_format(template, tmp_path):
     assert (project / "requirements.txt").read_text().splitlines()[-1] == "paramiko==5.1.0"
     configuration = (project / "configuration.json").read_text()
     assert '"private_key": "<PRIVATE_KEY>"' in configuration and '"password"' not in configuration
+
+
+@pytest.mark.file
+def test_an_ftps_project_reads_with_the_standard_library_and_asks_for_a_password_and_a_ca(template, tmp_path):
+    project = render(template, tmp_path / "project", VARIANTS["file_ftps_parquet"])
+    code = "\n".join(path.read_text() for path in project.glob("*.py"))
+    assert "FtpFolder" in code and "SessionReusingFtpTls" in code and "paramiko" not in code and "boto3" not in code
+    assert (project / "requirements.txt").read_text().splitlines()[-1] == "pyarrow==26.0.1"
+    configuration = json.loads((project / "configuration.json").read_text())
+    assert configuration["password"] == "<PASSWORD>" and configuration["ca_cert"] == ""
+    assert (configuration["port"], configuration["remote_path"]) == ("21", "/upload")
 
 
 @pytest.mark.file
