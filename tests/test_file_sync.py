@@ -591,6 +591,25 @@ def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(te
     put_local(root, "upload/a.csv", csv_bytes(ORDERS_2), at(1))
     sftp_project = render(template, tmp_path / "sftp", {"source_type": "file", "file_storage": "sftp"})
     s3_project = render(template, tmp_path / "s3", {"source_type": "file", "file_storage": "s3"})
+    ftps_project = render(template, tmp_path / "ftps", {"source_type": "file", "file_storage": "ftps"})
+    with fake_ftp.FakeFtp(root, tls=True) as ftp_server:
+        ftps = {**ftp_server.configuration("/upload"), "ca_cert": fake_ftp.ca_certificate_pem()}
+        ftps_results = setup_test_results(
+            ftps_project,
+            [
+                ftps,
+                {**ftps, "password": "wrong-password"},
+                {**ftps, "remote_path": "/nowhere"},
+                {**ftps, "ca_cert": ""},
+                {**ftps, "ca_cert": "not a certificate"},
+            ],
+        )
+    assert ftps_results[0] == {"success": True, "failure": None}
+    assert "FTPS login as vendor" in ftps_results[1]["failure"] and "wrong-password" not in ftps_results[1]["failure"]
+    assert "cannot list remote_path '/nowhere'" in ftps_results[2]["failure"]
+    assert "has a certificate this connector does not trust" in ftps_results[3]["failure"]
+    assert "ca_cert is not a PEM certificate" in ftps_results[4]["failure"]
+    assert fake_ftp.PASSWORD not in json.dumps(ftps_results)
     with fake_sftp.FakeSftp(root) as server, fake_s3.FakeS3() as s3:
         s3.put("a.csv", csv_bytes(ORDERS_2), at(1))
         sftp = {**server.configuration("/upload"), "password": fake_sftp.PASSWORD, "host_key": server.host_key_line()}
