@@ -486,6 +486,7 @@ def test_ftps_csv_checks_the_certificate_reconnects_after_a_drop_and_lands_only_
         assert files_read(first, "orders") == ["2024/orders_1.csv", "orders_2.csv"]
         assert re.search(r"downloading orders_2\.csv: \w+.*; reconnecting \(attempt 2 of 4\)", first)
         assert server.downloads.count("upload/orders_2.csv") == 2
+        assert "MLSD" in server.commands and "LIST" not in server.commands and "MDTM" not in server.commands
         assert "cannot read 2024/cut.csv.gz: EOFError" in first
         expected = {**expected_from_csv("2024/orders_1.csv", ORDERS_1), **expected_from_csv("orders_2.csv", ORDERS_2)}
         assert_csv_rows(project, "orders", expected)
@@ -520,7 +521,7 @@ def test_plain_ftp_without_mlsd_lists_with_list_and_mdtm(template, tool_env, tmp
     with fake_ftp.FakeFtp(root, mlsd=False) as server:
         configuration = {**server.configuration(remote_path="/drops"), "checkpoint_rows": "10000"}
         first = fivetran_debug(project, configuration, tool_env)
-        assert "does not know MLSD" in first
+        assert "MLSD" not in server.commands and {"LIST", "MDTM"} <= set(server.commands)
         assert files_read(first, "records") == ["2024/03/events.jsonl", "more events.jsonl"]
         state = read_state(project)["records"]
         assert (state["modified"], state["paths"]) == ("2024-03-01T12:02:00.000000Z", ["more events.jsonl"])

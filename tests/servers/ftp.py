@@ -32,6 +32,7 @@ class FakeFtp:
         self.tls, self.mlsd = tls, mlsd
         self.drop_first_download = set(drop_first_download)
         self.downloads: list[str] = []  # paths of RETR commands, in order, dropped ones included
+        self.commands: list[str] = []  # every command the server ran, by name
         self.port = 0
         self._server: FTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -48,6 +49,10 @@ class FakeFtp:
                 if fake.mlsd
                 else {name: spec for name, spec in base.proto_cmds.items() if name not in ("MLSD", "MLST")}
             )
+
+            def process_command(self, cmd: str, *args: Any, **kwargs: Any) -> Any:
+                fake.commands.append(cmd)
+                return super().process_command(cmd, *args, **kwargs)
 
             def ftp_RETR(self, file: str) -> Any:
                 relative = Path(file).resolve().relative_to(fake.root).as_posix()
