@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -295,7 +295,7 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def parquet_batch(first_id: int, count: int, extra_column: bool = False) -> pa.Table:
+def parquet_batch(first_id: int, count: int, extra_column: bool = False, seen_at: bool = False) -> pa.Table:
     ids = list(range(first_id, first_id + count))
     columns: dict[str, pa.Array] = {
         "id": pa.array(ids, pa.int64()),
@@ -315,6 +315,9 @@ def parquet_batch(first_id: int, count: int, extra_column: bool = False) -> pa.T
     }
     if extra_column:
         columns["channel"] = pa.array(["web"] * count, pa.string())
+    if seen_at:  # nanoseconds in another zone: a column that the newest file, and so schema(), may lack
+        moments = [at(n).astimezone(timezone(timedelta(hours=-5))) for n in ids]
+        columns["seen_at"] = pa.array(moments, pa.timestamp("ns", tz="America/New_York"))
     return pa.table(columns)
 
 
@@ -350,7 +353,7 @@ def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, t
     )
     assert (project / "requirements.txt").read_text().splitlines()[-2:] == ["pyarrow==26.0.1", "boto3==1.44.8"]
     first_batch, second_batch = parquet_batch(1, 40), parquet_batch(41, 15, extra_column=True)
-    third_batch = parquet_batch(100, 20)
+    third_batch = parquet_batch(100, 20, seen_at=True)
     with fake_s3.FakeS3() as s3:
         s3.put("drops/part-1.parquet", parquet_bytes(first_batch), at(1))
         s3.put("drops/part-2.parquet", b"PAR1 this is not really parquet PAR1", at(2))
@@ -378,6 +381,9 @@ def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, t
     assert len(warehouse_rows(project, "items")) == 75
     for batch in (first_batch, second_batch, third_batch):
         assert_parquet_rows(project, batch)
+    # seen_at is only in an older file, so schema() did not declare it: its moments still land as timestamps.
+    rows = rows_by(project, "items", ("id",))
+    assert [rows[(n,)]["seen_at"] for n in range(100, 120)] == [at(n) for n in range(100, 120)]
     for secret in (fake_s3.SECRET_ACCESS_KEY, fake_s3.ACCESS_KEY_ID):
         assert secret not in first + second
     assert read_state(project)["items"]["failed"] == {}
