@@ -455,6 +455,76 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
     assert "BEGIN OPENSSH PRIVATE KEY" not in first + second
 
 
+# ---------------------------------------------------------------------------------------------------- deleted files
+
+
+def live_and_deleted(project: Path, table: str, key: tuple[str, ...]) -> tuple[dict[tuple, dict], set[tuple]]:
+    rows = rows_by(project, table, key)
+    live = {k: row for k, row in rows.items() if not row["_fivetran_deleted"]}
+    return live, {k for k, row in rows.items() if row["_fivetran_deleted"]}
+
+
+def test_detect_deletes_marks_the_lines_of_gone_and_shortened_files_deleted(template, tool_env, tmp_path):
+    """With the `_file`, `_line` key: a gone file's lines and a shortened file's last lines are deleted by key, and
+    the files left are not read again."""
+    project = render(template, tmp_path / "project", {"source_type": "file", "file_pattern": "orders_*.csv"})
+    folder = tmp_path / "drops"
+    put_local(folder, "orders_1.csv", csv_bytes(ORDERS_1), at(1))
+    put_local(folder, "orders_2.csv", csv_bytes(ORDERS_2 + [["5", "Ada", "second row", "2", "12345"]]), at(2))
+    put_local(folder, "orders_4.csv", csv_bytes(ORDERS_4), at(3))
+    configuration = {"folder": str(folder), "checkpoint_rows": "10000", "detect_deletes": "true"}
+    fivetran_debug(project, configuration, tool_env)
+    assert read_state(project)["orders"]["files"] == {"orders_1.csv": 3, "orders_2.csv": 2, "orders_4.csv": 1}
+
+    (folder / "orders_2.csv").unlink()
+    put_local(folder, "orders_1.csv", csv_bytes(ORDERS_1[:2]), at(4))  # two of its three rows left
+    second = fivetran_debug(project, configuration, tool_env)
+
+    assert "orders: 1 files are gone (orders_2.csv); their rows are marked deleted" in second
+    assert files_read(second, "orders") == ["orders_1.csv"]
+    live, deleted = live_and_deleted(project, "orders", ("_file", "_line"))
+    assert sorted(live) == [("orders_1.csv", 1), ("orders_4.csv", 1)]
+    assert deleted == {("orders_1.csv", 2), ("orders_1.csv", 3), ("orders_2.csv", 1), ("orders_2.csv", 2)}
+    assert read_state(project)["orders"]["files"] == {"orders_1.csv": 1, "orders_4.csv": 1}
+
+
+def test_detect_deletes_with_a_data_key_reads_the_remaining_files_again(template, tool_env, tmp_path):
+    """With a key from the data, a gone file's keys may be in other files too: the table is truncated and every
+    remaining file read again, so a key the gone file had updated returns to the remaining file's values and a key
+    only it held is deleted. Without detect_deletes the rows stay."""
+    project = render(
+        template,
+        tmp_path / "project",
+        {"source_type": "file", "file_format": "jsonl", "primary_key": "id", "file_table": "customers"},
+    )
+    declare_in_columns_file(project, "customers", {"id": "LONG", "name": "STRING"})
+    folder = tmp_path / "drops"
+    put_local(folder, "2024/customers_1.jsonl", jsonl([{"id": n, "name": f"first {n}"} for n in (1, 2, 3)]), at(1))
+    put_local(folder, "customers_2.jsonl", jsonl([{"id": 3, "name": "updated 3"}, {"id": 4, "name": "new 4"}]), at(2))
+    configuration = {"folder": str(folder), "checkpoint_rows": "10000", "detect_deletes": "false"}
+    fivetran_debug(project, configuration, tool_env)
+    assert "files" not in read_state(project)["customers"]
+
+    configuration["detect_deletes"] = "true"  # turned on later: the files synced so far are known, counts unknown
+    fivetran_debug(project, configuration, tool_env)
+    assert read_state(project)["customers"]["files"] == {"2024/customers_1.jsonl": None, "customers_2.jsonl": None}
+
+    (folder / "customers_2.jsonl").unlink()
+    third = fivetran_debug(project, configuration, tool_env)
+
+    assert "customers: 1 files are gone (customers_2.jsonl); the table is truncated and read again" in third
+    assert files_read(third, "customers") == ["2024/customers_1.jsonl"]
+    live, deleted = live_and_deleted(project, "customers", ("id",))
+    assert {key: row["name"] for key, row in live.items()} == {(1,): "first 1", (2,): "first 2", (3,): "first 3"}
+    assert deleted == {(4,)}
+    assert read_state(project)["customers"]["files"] == {"2024/customers_1.jsonl": 1 * 3}
+
+    configuration["detect_deletes"] = "maybe"
+    with pytest.raises(SyncFailed) as refused:
+        fivetran_debug(project, configuration, tool_env)
+    assert "detect_deletes must be true or false, got 'maybe'" in refused.value.output
+
+
 # ---------------------------------------------------------------------------------------------------- FTP and FTPS
 
 
