@@ -60,6 +60,8 @@ def as_string(value: Any, declared: Declaration) -> str:
         return value
     if isinstance(value, Decimal):
         return format(value, "f") if value.is_finite() else str(value)
+    if isinstance(value, (date, datetime)):
+        return iso_text(value)
     return json.dumps(json_ready(value), ensure_ascii=False)
 
 
@@ -126,6 +128,8 @@ def as_utc_datetime(value: Any, declared: Declaration) -> datetime:
 
 
 def as_naive_datetime(value: Any, declared: Declaration) -> datetime:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, datetime.min.time())  # a spreadsheet's date cell in a date-time column
     moment = value if isinstance(value, datetime) else iso_moment(value)
     if moment.tzinfo is not None:
         raise DeclaredTypeError(f"{value!r} has a UTC offset (declare UTC_DATETIME)")
@@ -208,7 +212,16 @@ def inferred_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, (dict, list)):
         return json_ready(value)
+    if isinstance(value, (date, datetime)):
+        return iso_text(value)  # as ISO text Fivetran types it a date or timestamp; a naive datetime it would not
     return value
+
+
+def iso_text(value: date) -> str:
+    """A date as YYYY-MM-DD, a datetime as YYYY-MM-DDTHH:MM:SS[.ffffff], in UTC with Z when it has a zone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
 
 
 def json_ready(value: Any) -> Any:
@@ -220,6 +233,8 @@ def json_ready(value: Any) -> Any:
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, list):
         return [json_ready(item) for item in value]
+    if isinstance(value, (date, datetime)):
+        return iso_text(value)
     return value
 
 
@@ -263,6 +278,10 @@ class ColumnProfile:
             self.doubles = self.doubles and Decimal(repr(float(number))) == number
         elif isinstance(value, (dict, list)):
             self.kinds.add("json")
+        elif isinstance(value, datetime):
+            self.kinds.add("utc_datetime" if value.tzinfo is not None else "naive_datetime")
+        elif isinstance(value, date):
+            self.kinds.add("date")
         else:
             self.kinds.add("text")
 
@@ -278,6 +297,10 @@ class ColumnProfile:
             return "DOUBLE" if self.doubles else decimal_type(self.digits, self.scale)
         if self.kinds == {"json"}:
             return "JSON"
+        if self.kinds == {"utc_datetime"}:
+            return "UTC_DATETIME"
+        if self.kinds and self.kinds <= {"date", "naive_datetime"}:  # a date is a date-time at midnight
+            return "NAIVE_DATE" if self.kinds == {"date"} else "NAIVE_DATETIME"
         return "STRING"
 
 
