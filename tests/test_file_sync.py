@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -453,6 +453,203 @@ def test_sftp_json_with_a_private_key_then_only_changed_files(template, tool_env
         if "attributes" in record:
             assert json.loads(row["attributes"]) == record["attributes"]
     assert "BEGIN OPENSSH PRIVATE KEY" not in first + second
+
+
+# ---------------------------------------------------------------------------------------------------- Excel and Avro
+
+
+def workbook(rows: list[list[Any]], sheet: str, header_row: int) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active["A1"] = "a sheet the connector does not read"
+    data = book.create_sheet(sheet)
+    data["A1"] = "Orders export, generated 2024-03-01"
+    for offset, row in enumerate(rows):
+        for column, value in enumerate(row, start=1):
+            data.cell(row=header_row + offset, column=column, value=value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+EXCEL_HEADER = ["id", "zip", "amount", "count", "ordered_at", "ship_date", "paid", "note"]
+
+
+def excel_row(number: int) -> list[Any]:
+    return [
+        number,
+        f"{number:05d}",  # text with leading zeros
+        Decimal(f"{number}9999.26"),  # written as a double, shown as 19999.26
+        number * 10,
+        datetime(2024, 1, number, 10, 30, 15),
+        date(2024, 2, number),
+        number % 2 == 0,
+        "TRUE" if number == 3 else ("långt " * 500 if number == 4 else f"note {number} – ✓"),
+    ]
+
+
+def assert_excel_rows(project: Path, rows: list[list[Any]]) -> None:
+    landed = rows_by(project, "orders", ("id",))
+    assert sorted(landed) == sorted((row[0],) for row in rows)
+    for row in rows:
+        actual = landed[(row[0],)]
+        expected = dict(zip(EXCEL_HEADER, row, strict=True))
+        assert actual["zip"] == expected["zip"] and actual["note"] == expected["note"], row[0]
+        assert Decimal(repr(actual["amount"])) == expected["amount"], (row[0], actual["amount"])
+        assert actual["count"] == expected["count"] and type(actual["count"]) is int
+        assert actual["ordered_at"] == expected["ordered_at"] and actual["ship_date"] == expected["ship_date"]
+        assert actual["paid"] is expected["paid"]
+
+
+def test_excel_cells_land_with_their_types_and_a_cut_off_workbook_lands_nothing(template, tool_env, tmp_path):
+    """A named sheet under title rows: whole numbers, decimals, text with leading zeros (and text that reads TRUE),
+    date-times and dates keep their types through `invoke test`'s columns.py; a workbook cut off in its upload lands
+    nothing and its repaired version lands whole."""
+    answers = {
+        "source_type": "file",
+        "file_format": "xlsx",
+        "file_pattern": "orders_*.xlsx",
+        "file_table": "orders",
+        "primary_key": "id",
+        "xlsx_sheet": "Orders",
+        "xlsx_header_row": "3",
+    }
+    project = render(template, tmp_path / "project", answers)
+    folder = tmp_path / "drops"
+    first_rows = [excel_row(n) for n in (1, 2, 3, 4)]
+    put_local(folder, "orders_1.xlsx", workbook([EXCEL_HEADER, *first_rows], "Orders", 3), at(1))
+    tested = invoke(project, {**tool_env, "CONNECTOR_FOLDER": str(folder)}, "test", "--skip-unit")
+    assert tested.returncode == 0, tested.stdout[-4000:] + tested.stderr[-2000:]
+    assert declared_columns(project)["orders"] == {
+        "id": "LONG",
+        "zip": "STRING",
+        "amount": "DOUBLE",
+        "count": "LONG",
+        "ordered_at": "NAIVE_DATETIME",
+        "ship_date": "NAIVE_DATE",
+        "paid": "BOOLEAN",
+        "note": "STRING",
+        **FILE_COLUMNS,
+    }
+    assert_excel_rows(project, first_rows)
+
+    cut = workbook([EXCEL_HEADER, excel_row(5), excel_row(6)], "Orders", 3)
+    put_local(folder, "orders_2.xlsx", cut[: len(cut) - 100], at(2))
+    put_local(folder, "orders_3.xlsx", workbook([EXCEL_HEADER, excel_row(7)], "Orders", 3), at(3))
+    configuration = {"folder": str(folder), "checkpoint_rows": "10000"}
+    second = fivetran_debug(project, configuration, tool_env)
+    assert files_read(second, "orders") == ["orders_3.xlsx"]
+    assert "cannot read orders_2.xlsx: not an .xlsx workbook" in second
+    assert_excel_rows(project, [*first_rows, excel_row(7)])
+
+    put_local(folder, "orders_2.xlsx", cut, at(2))
+    third = fivetran_debug(project, configuration, tool_env)
+    assert files_read(third, "orders") == ["orders_2.xlsx"]
+    assert_excel_rows(project, [*first_rows, excel_row(5), excel_row(6), excel_row(7)])
+
+
+AVRO_SCHEMA = {
+    "type": "record",
+    "name": "Payment",
+    "namespace": "vendor.exports",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 38, "scale": 10}},
+        {
+            "name": "fee",
+            "type": [
+                "null",
+                {"type": "fixed", "name": "Fee", "size": 8, "logicalType": "decimal", "precision": 12, "scale": 2},
+            ],
+        },
+        {"name": "paid_at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "booked_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "local_at", "type": {"type": "long", "logicalType": "local-timestamp-micros"}},
+        {"name": "value_date", "type": {"type": "int", "logicalType": "date"}},
+        {"name": "cutoff", "type": {"type": "int", "logicalType": "time-millis"}},
+        {"name": "reference", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "rate", "type": "double"},
+        {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["PAID", "REFUNDED"]}},
+        {"name": "memo", "type": ["null", "string"]},
+        {"name": "raw", "type": "bytes"},
+        {"name": "payer", "type": {"type": "record", "name": "Payer", "fields": [{"name": "iban", "type": "string"}]}},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+    ],
+}
+
+
+def avro_payment(number: int) -> dict[str, Any]:
+    return {
+        "id": number,
+        "amount": Decimal(f"{number}2345678901234567.123456789{number % 10}"),
+        "fee": Decimal(f"{number}.05") if number % 3 else None,
+        "paid_at": datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=UTC) + timedelta(hours=number),
+        "booked_at": datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=UTC) + timedelta(hours=number),
+        "local_at": datetime(2024, 3, 1, 8, 30, 0, 654321) + timedelta(hours=number),
+        "value_date": date(2024, 3, number),
+        "cutoff": time(17, 30, 0, 250000),
+        "reference": f"5f0c3c2e-8a4b-4f51-9c1e-2f6d3a7b8c{number:02d}",
+        "rate": number / 3,
+        "status": "PAID" if number % 2 else "REFUNDED",
+        "memo": None if number == 2 else f"mémo {number}",
+        "raw": bytes([number, 0, 255]),
+        "payer": {"iban": f"SE45 5000 0000 0583 9825 74{number:02d}"},
+        "tags": ["a", f"t{number}"],
+    }
+
+
+def avro_bytes(payments: list[dict[str, Any]]) -> bytes:
+    import fastavro
+
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, AVRO_SCHEMA, payments, codec="deflate")
+    return buffer.getvalue()
+
+
+def assert_avro_rows(project: Path, payments: list[dict[str, Any]]) -> None:
+    landed = rows_by(project, "payments", ("id",))
+    assert sorted(landed) == sorted((payment["id"],) for payment in payments)
+    for payment in payments:
+        row = landed[(payment["id"],)]
+        assert row["amount"] == payment["amount"] and row["fee"] == payment["fee"], "decimals exact"
+        assert row["paid_at"] == payment["paid_at"] and row["booked_at"] == payment["booked_at"]
+        assert row["local_at"] == payment["local_at"] and row["value_date"] == payment["value_date"]
+        assert row["cutoff"] == "17:30:00.250000" and row["reference"] == payment["reference"]
+        assert row["rate"] == payment["rate"] and row["status"] == payment["status"] and row["memo"] == payment["memo"]
+        assert bytes(row["raw"]) == payment["raw"]
+        assert json.loads(row["payer"]) == payment["payer"] and json.loads(row["tags"]) == payment["tags"]
+
+
+def test_avro_logical_types_land_exactly_from_s3_and_a_corrupt_file_lands_nothing(template, tool_env, tmp_path):
+    """Decimals (bytes and fixed), timestamps in millis and micros, local timestamps, dates, times, UUIDs, enums,
+    bytes, nested records and arrays, from the writer's schema; a file whose last block is damaged lands nothing."""
+    answers = {
+        "source_type": "file",
+        "file_storage": "s3",
+        "file_format": "avro",
+        "file_pattern": "*.avro",
+        "file_table": "payments",
+        "primary_key": "id",
+    }
+    project = render(template, tmp_path / "project", answers)
+    first = [avro_payment(n) for n in (1, 2, 3)]
+    damaged = avro_bytes([avro_payment(n) for n in (4, 5)])
+    damaged = damaged[:-20] + bytes(byte ^ 0x5A for byte in damaged[-20:])  # its last block and sync marker
+    with fake_s3.FakeS3() as s3:
+        s3.put("exports/payments_1.avro", avro_bytes(first), at(1))
+        s3.put("exports/payments_2.avro", damaged, at(2))
+        configuration = {**s3.configuration(prefix="exports/"), "checkpoint_rows": "10000"}
+        first_sync = fivetran_debug(project, configuration, tool_env)
+        assert files_read(first_sync, "payments") == ["payments_1.avro"]
+        assert "cannot read payments_2.avro" in first_sync
+        assert_avro_rows(project, first)
+
+        s3.put("exports/payments_2.avro", avro_bytes([avro_payment(n) for n in (4, 5)]), at(3))
+        second_sync = fivetran_debug(project, configuration, tool_env)
+    assert files_read(second_sync, "payments") == ["payments_2.avro"]
+    assert_avro_rows(project, [avro_payment(n) for n in (1, 2, 3, 4, 5)])
 
 
 # ---------------------------------------------------------------------------------------------------- deleted files
