@@ -816,20 +816,28 @@ def test_plain_ftp_without_mlsd_lists_with_list_and_mdtm(template, tool_env, tmp
 
 
 @pytest.mark.parametrize(
-    ("file_format", "pattern", "sample"),
+    ("file_format", "pattern", "extra", "sample"),
     [
-        ("csv", "", "sample.csv"),
-        ("parquet", "", "sample.parquet"),
-        ("csv", "Acme Drops/**/report_[0-9][0-9]-*.csv", "Acme Drops/report_00-sample.csv"),
+        ("csv", "", {}, "sample.csv"),
+        ("parquet", "", {}, "sample.parquet"),
+        ("avro", "", {}, "sample.avro"),
+        ("xlsx", "", {"xlsx_sheet": "Daily orders", "xlsx_header_row": "2"}, "sample.xlsx"),
+        ("csv", "Acme Drops/**/report_[0-9][0-9]-*.csv", {}, "Acme Drops/report_00-sample.csv"),
     ],
-    ids=["csv", "parquet", "csv_in_a_folder_with_character_classes"],
+    ids=["csv", "parquet", "avro", "xlsx_named_sheet_header_below_a_title", "csv_in_a_folder_with_character_classes"],
 )
 def test_invoke_test_passes_right_after_copy_with_the_sample_files(
-    file_format, pattern, sample, template, tool_env, tmp_path
+    file_format, pattern, extra, sample, template, tool_env, tmp_path
 ):
     """A local-folder project points at its sample_data folder, holding a sample file its first table's pattern
-    matches, so its owner's first `invoke test` syncs twice."""
-    answers = {"source_type": "file", "file_format": file_format, **({"file_pattern": pattern} if pattern else {})}
+    matches (an Excel sample written for the answered sheet and header row), so its owner's first `invoke test`
+    syncs twice."""
+    answers = {
+        "source_type": "file",
+        "file_format": file_format,
+        **extra,
+        **({"file_pattern": pattern} if pattern else {}),
+    }
     project = render(template, tmp_path / "project", answers)
     assert (project / "sample_data" / sample).is_file()
     result = invoke(project, tool_env, "test")

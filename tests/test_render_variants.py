@@ -206,6 +206,20 @@ VARIANTS: dict[str, dict] = {
         "sftp_auth": "private_key",
         "file_pattern": "*.jsonl.gz",
     },
+    "file_xlsx_named_sheet_header_on_row_4": {
+        "source_type": "file",
+        "file_format": "xlsx",
+        "xlsx_sheet": "Q1 'Sales' & returns",
+        "xlsx_header_row": "4",
+        "file_pattern": "reports/*.xlsx",
+        "primary_key": "order id",
+    },
+    "file_sftp_avro_key_id": {
+        "source_type": "file",
+        "file_storage": "sftp",
+        "file_format": "avro",
+        "primary_key": "id",
+    },
     "file_ftps_parquet": {"source_type": "file", "file_storage": "ftps", "file_format": "parquet", "primary_key": "id"},
     "file_ftp_csv_semicolons_in_a_folder_with_spaces": {
         "source_type": "file",
