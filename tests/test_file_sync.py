@@ -39,6 +39,7 @@ from tests.harness import (
     warehouse_rows,
 )
 from tests.servers import ftp as fake_ftp
+from tests.servers import gcs as fake_gcs
 from tests.servers import s3 as fake_s3
 from tests.servers import sftp as fake_sftp
 from tests.servers.json_text import json_text
@@ -387,6 +388,49 @@ def test_s3_parquet_keeps_types_and_second_sync_reads_only_new_files(template, t
     for secret in (fake_s3.SECRET_ACCESS_KEY, fake_s3.ACCESS_KEY_ID):
         assert secret not in first + second
     assert read_state(project)["items"]["failed"] == {}
+
+
+# ---------------------------------------------------------------------------------------------------- Cloud Storage
+
+
+def test_gcs_json_lines_from_an_emulator_with_a_cut_off_upload_then_only_new_and_repaired_files(
+    template, tool_env, tmp_path
+):
+    """Cloud Storage through its emulator, anonymously via endpoint_url: gzip and plain JSON Lines under a prefix,
+    an upload cut off (nothing of it lands), then a second sync that reads the repaired and the new file only."""
+    project = render(
+        template,
+        tmp_path / "project",
+        {
+            "source_type": "file",
+            "file_storage": "gcs",
+            "file_format": "jsonl",
+            "primary_key": "id",
+            "file_pattern": "*.jsonl*",
+        },
+    )
+    declare_in_columns_file(project, "records", {"id": "LONG", "name": "STRING", "amount": "STRING"})
+    events = [{"id": n, "name": f"événement {n}", "amount": f"{n}.10"} for n in range(1, 8)]
+    with fake_gcs.FakeGcs() as gcs:
+        gcs.put("drops/2024/events_1.jsonl.gz", gzip.compress(jsonl(events[:3])))
+        gcs.put("drops/events_2.jsonl", jsonl(events[3:5]))
+        gcs.put("drops/events_3.jsonl.gz", gzip.compress(jsonl(events[5:6]))[:-8])
+        gcs.put("elsewhere/events_9.jsonl", jsonl([{"id": 99}]))
+        configuration = {**gcs.configuration(prefix="drops"), "checkpoint_rows": "10000"}
+        first = fivetran_debug(project, configuration, tool_env)
+        assert files_read(first, "records") == ["2024/events_1.jsonl.gz", "events_2.jsonl"]
+        assert "cannot read events_3.jsonl.gz: EOFError" in first
+        assert sorted(rows_by(project, "records", ("id",))) == [(n,) for n in range(1, 6)]
+
+        gcs.put("drops/events_3.jsonl.gz", gzip.compress(jsonl(events[5:6])))
+        gcs.put("drops/events_4.jsonl", jsonl(events[6:]))
+        second = fivetran_debug(project, configuration, tool_env)
+    assert files_read(second, "records") == ["events_3.jsonl.gz", "events_4.jsonl"]
+    rows = rows_by(project, "records", ("id",))
+    assert {key: (row["name"], row["amount"]) for key, row in rows.items()} == {
+        (event["id"],): (event["name"], event["amount"]) for event in events
+    }
+    assert read_state(project)["records"]["failed"] == {}
 
 
 # ---------------------------------------------------------------------------------------------------- SFTP, JSON
