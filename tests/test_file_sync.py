@@ -936,6 +936,21 @@ def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(te
     assert "has a certificate this connector does not trust" in ftps_results[3]["failure"]
     assert "ca_cert is not a PEM certificate" in ftps_results[4]["failure"]
     assert fake_ftp.PASSWORD not in json.dumps(ftps_results)
+    gcs_project = render(template, tmp_path / "gcs", {"source_type": "file", "file_storage": "gcs"})
+    with fake_gcs.FakeGcs() as gcs:
+        gcs.put("a.csv", csv_bytes(ORDERS_2))
+        good = gcs.configuration()
+        gcs_results = setup_test_results(
+            gcs_project,
+            [
+                good,
+                {**good, "bucket": "no-such-bucket"},
+                {**good, "service_account_json": '{"type": "service_account"'},
+            ],
+        )
+    assert gcs_results[0] == {"success": True, "failure": None}
+    assert "bucket 'no-such-bucket' does not exist" in gcs_results[1]["failure"]
+    assert "service_account_json is not a service account key" in gcs_results[2]["failure"]
     with fake_sftp.FakeSftp(root) as server, fake_s3.FakeS3() as s3:
         s3.put("a.csv", csv_bytes(ORDERS_2), at(1))
         sftp = {**server.configuration("/upload"), "password": fake_sftp.PASSWORD, "host_key": server.host_key_line()}

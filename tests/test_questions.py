@@ -244,6 +244,10 @@ def test_lists_come_from_answers_files_and_are_recorded(template, tmp_path):
         (["source_type=file", "file_storage=sftp", "sftp_port=70000"], "sftp_port: must be between 1 and 65535"),
         (["source_type=file", "file_storage=ftps", "ftp_port=21x"], "ftp_port: must be between 1 and 65535"),
         (["source_type=file", "file_format=xlsx", "xlsx_header_row=0"], "xlsx_header_row: give the row number"),
+        (
+            ["source_type=file", "file_storage=gcs", "gcs_bucket=My Bucket"],
+            "gcs_bucket: 'My Bucket' is not a Cloud Storage",
+        ),
         (["source_type=file", "file_storage=ftp", "ftp_host=ftp://x"], "ftp_host: 'ftp://x' is not a host name"),
         (["source_type=graphql", "graphql_queries={table: t}"], "graphql_queries: give a YAML list of mappings"),
         (

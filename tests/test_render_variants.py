@@ -220,6 +220,13 @@ VARIANTS: dict[str, dict] = {
         "file_format": "avro",
         "primary_key": "id",
     },
+    "file_gcs_avro_prefix": {
+        "source_type": "file",
+        "file_storage": "gcs",
+        "file_format": "avro",
+        "gcs_prefix": "exports/daily/",
+        "primary_key": "id",
+    },
     "file_ftps_parquet": {"source_type": "file", "file_storage": "ftps", "file_format": "parquet", "primary_key": "id"},
     "file_ftp_csv_semicolons_in_a_folder_with_spaces": {
         "source_type": "file",
