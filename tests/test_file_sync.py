@@ -38,6 +38,7 @@ from tests.harness import (
     same_value,
     warehouse_rows,
 )
+from tests.servers import azure as fake_azure
 from tests.servers import ftp as fake_ftp
 from tests.servers import gcs as fake_gcs
 from tests.servers import s3 as fake_s3
@@ -431,6 +432,41 @@ def test_gcs_json_lines_from_an_emulator_with_a_cut_off_upload_then_only_new_and
         (event["id"],): (event["name"], event["amount"]) for event in events
     }
     assert read_state(project)["records"]["failed"] == {}
+
+
+# ---------------------------------------------------------------------------------------------------- Azure Blob Storage
+
+
+def test_azure_csv_from_azurite_with_a_ragged_upload_then_only_new_and_repaired_files(template, tool_env, tmp_path):
+    """Azure Blob Storage through Azurite with a connection string: CSV under a prefix, a file whose last row was
+    cut short (nothing of it lands), then a second sync that reads the repaired and the new file only; the account
+    key never reaches the output."""
+    project = render(
+        template,
+        tmp_path / "project",
+        {"source_type": "file", "file_storage": "azure", "file_pattern": "*.csv", "file_table": "orders"},
+    )
+    cut = ORDERS_3 + [["7", "Cut"]]
+    with fake_azure.FakeAzure(tmp_path / "azurite") as azure:
+        azure.put("incoming/2024/orders_1.csv", csv_bytes(ORDERS_1))
+        azure.put("incoming/orders_2.csv", csv_bytes(cut))
+        azure.put("other/orders_9.csv", csv_bytes(ORDERS_4))
+        configuration = {**azure.configuration(prefix="incoming/"), "checkpoint_rows": "10000"}
+        first = fivetran_debug(project, configuration, tool_env)
+        assert files_read(first, "orders") == ["2024/orders_1.csv"]
+        assert "cannot read orders_2.csv: line 3 has 2 fields where the header has 5" in first
+        expected = expected_from_csv("2024/orders_1.csv", ORDERS_1)
+        assert_csv_rows(project, "orders", expected)
+
+        repaired = ORDERS_3 + [["7", "Whole", "uploaded again", "1", "11111"]]
+        azure.put("incoming/orders_2.csv", csv_bytes(repaired))
+        azure.put("incoming/orders_3.csv", csv_bytes(ORDERS_4))
+        second = fivetran_debug(project, configuration, tool_env)
+    assert sorted(files_read(second, "orders")) == ["orders_2.csv", "orders_3.csv"]
+    expected.update(expected_from_csv("orders_2.csv", repaired))
+    expected.update(expected_from_csv("orders_3.csv", ORDERS_4))
+    assert_csv_rows(project, "orders", expected)
+    assert fake_azure.ACCOUNT_KEY not in first + second
 
 
 # ---------------------------------------------------------------------------------------------------- SFTP, JSON
@@ -936,6 +972,25 @@ def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(te
     assert "has a certificate this connector does not trust" in ftps_results[3]["failure"]
     assert "ca_cert is not a PEM certificate" in ftps_results[4]["failure"]
     assert fake_ftp.PASSWORD not in json.dumps(ftps_results)
+    azure_project = render(template, tmp_path / "azure", {"source_type": "file", "file_storage": "azure"})
+    with fake_azure.FakeAzure(tmp_path / "azurite") as azure:
+        azure.put("a.csv", csv_bytes(ORDERS_2))
+        good = azure.configuration()
+        wrong_key = good["connection_string"].replace(fake_azure.ACCOUNT_KEY, "d3Jvbmc=" * 11)
+        azure_results = setup_test_results(
+            azure_project,
+            [
+                good,
+                {**good, "container": "no-such-container"},
+                {**good, "connection_string": wrong_key},
+                {**good, "connection_string": "AccountName=x"},
+            ],
+        )
+    assert azure_results[0] == {"success": True, "failure": None}
+    assert "container 'no-such-container' does not exist" in azure_results[1]["failure"]
+    assert "Azure refused the credentials" in azure_results[2]["failure"]
+    assert "connection_string is not an Azure Storage connection string" in azure_results[3]["failure"]
+    assert fake_azure.ACCOUNT_KEY not in json.dumps(azure_results)
     gcs_project = render(template, tmp_path / "gcs", {"source_type": "file", "file_storage": "gcs"})
     with fake_gcs.FakeGcs() as gcs:
         gcs.put("a.csv", csv_bytes(ORDERS_2))

@@ -227,6 +227,13 @@ VARIANTS: dict[str, dict] = {
         "gcs_prefix": "exports/daily/",
         "primary_key": "id",
     },
+    "file_azure_xlsx_prefix": {
+        "source_type": "file",
+        "file_storage": "azure",
+        "file_format": "xlsx",
+        "azure_prefix": "finance/",
+        "xlsx_header_row": "2",
+    },
     "file_ftps_parquet": {"source_type": "file", "file_storage": "ftps", "file_format": "parquet", "primary_key": "id"},
     "file_ftp_csv_semicolons_in_a_folder_with_spaces": {
         "source_type": "file",
