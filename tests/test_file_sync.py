@@ -434,7 +434,7 @@ def test_gcs_json_lines_from_an_emulator_with_a_cut_off_upload_then_only_new_and
     assert read_state(project)["records"]["failed"] == {}
 
 
-# ---------------------------------------------------------------------------------------------------- Azure Blob Storage
+# ----------------------------------------------------------------------------------------------- Azure Blob Storage
 
 
 def test_azure_csv_from_azurite_with_a_ragged_upload_then_only_new_and_repaired_files(template, tool_env, tmp_path):
