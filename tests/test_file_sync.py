@@ -983,7 +983,7 @@ def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(te
                 good,
                 {**good, "container": "no-such-container"},
                 {**good, "connection_string": wrong_key},
-                {**good, "connection_string": "AccountName=x"},
+                {**good, "connection_string": "not a connection string"},
             ],
         )
     assert azure_results[0] == {"success": True, "failure": None}
