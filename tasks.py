@@ -36,7 +36,7 @@ def test(c: Context, k: str = "", source: str = "", fast: bool = False) -> None:
 @task
 def lint(c: Context) -> None:
     """ruff on this repository's own Python (rendered projects are linted by the tests)."""
-    c.run(f"{sys.executable} -m ruff check tasks.py tests benchmarks")
+    c.run(f"{sys.executable} -m ruff check tasks.py tests benchmarks hooks")
 
 
 @task
