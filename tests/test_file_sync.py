@@ -860,7 +860,8 @@ def test_ftps_csv_checks_the_certificate_reconnects_after_a_drop_and_lands_only_
 
 def test_plain_ftp_without_mlsd_lists_with_list_and_mdtm(template, tool_env, tmp_path):
     """A server that does not know MLSD is listed with LIST and MDTM: files in subfolders with their exact modified
-    times, so that the second sync reads only the changed file."""
+    times, so that the second sync reads only the changed and the repaired file; a file whose last line was cut off
+    mid-record lands nothing until it is whole."""
     project = render(
         template,
         tmp_path / "project",
@@ -868,24 +869,28 @@ def test_plain_ftp_without_mlsd_lists_with_list_and_mdtm(template, tool_env, tmp
     )
     declare_in_columns_file(project, "records", {"name": "STRING", "amount": "STRING", "code": "STRING"})
     root = tmp_path / "ftp-root"
-    events = [{"id": n, "name": f"événement {n}", "amount": "10.00", "code": "007"} for n in range(1, 6)]
+    events = [{"id": n, "name": f"événement {n}", "amount": "10.00", "code": "007"} for n in range(1, 8)]
     put_local(root, "drops/2024/03/events.jsonl", jsonl(events[:3]), at(1))
-    put_local(root, "drops/more events.jsonl", jsonl(events[3:]), at(2))
+    put_local(root, "drops/more events.jsonl", jsonl(events[3:5]), at(2))
+    put_local(root, "drops/cut.jsonl", jsonl(events[5:])[:-12], at(3))
     with fake_ftp.FakeFtp(root, mlsd=False) as server:
         configuration = {**server.configuration(remote_path="/drops"), "checkpoint_rows": "10000"}
         first = fivetran_debug(project, configuration, tool_env)
         assert "MLSD" not in server.commands and {"LIST", "MDTM"} <= set(server.commands)
         assert files_read(first, "records") == ["2024/03/events.jsonl", "more events.jsonl"]
+        assert "cannot read cut.jsonl: line 2 is not JSON" in first
+        assert sorted(rows_by(project, "records", ("id",))) == [(n,) for n in range(1, 6)]  # not 6, cut's first
         state = read_state(project)["records"]
-        assert (state["modified"], state["paths"]) == ("2024-03-01T12:02:00.000000Z", ["more events.jsonl"])
+        assert (state["modified"], state["paths"]) == ("2024-03-01T12:03:00.000000Z", ["cut.jsonl"])
 
         changed = [dict(events[0], amount="11.50")]
         put_local(root, "drops/2024/03/events.jsonl", jsonl(changed), at(5))
+        put_local(root, "drops/cut.jsonl", jsonl(events[5:]), at(3))
         second = fivetran_debug(project, configuration, tool_env)
 
-    assert files_read(second, "records") == ["2024/03/events.jsonl"]
+    assert files_read(second, "records") == ["cut.jsonl", "2024/03/events.jsonl"]
     rows = rows_by(project, "records", ("id",))
-    assert sorted(rows) == [(n,) for n in range(1, 6)]
+    assert sorted(rows) == [(n,) for n in range(1, 8)]
     for record in [*events[1:], *changed]:
         row = rows[(record["id"],)]
         assert (row["name"], row["amount"], row["code"]) == (record["name"], record["amount"], record["code"])
@@ -977,20 +982,25 @@ def test_setup_tests_list_real_servers_and_name_what_is_wrong_without_secrets(te
         azure.put("a.csv", csv_bytes(ORDERS_2))
         good = azure.configuration()
         wrong_key = good["connection_string"].replace(fake_azure.ACCOUNT_KEY, "d3Jvbmc=" * 11)
+        sas_url = {**good, "connection_string": azure.account_url_with_sas(list_and_read=True)}
+        read_only_sas = {**good, "connection_string": azure.account_url_with_sas(list_and_read=False)}
         azure_results = setup_test_results(
             azure_project,
             [
                 good,
+                sas_url,
+                read_only_sas,
                 {**good, "container": "no-such-container"},
                 {**good, "connection_string": wrong_key},
                 {**good, "connection_string": "not a connection string"},
             ],
         )
-    assert azure_results[0] == {"success": True, "failure": None}
-    assert "container 'no-such-container' does not exist" in azure_results[1]["failure"]
-    assert "Azure refused the credentials" in azure_results[2]["failure"]
-    assert "connection_string is not an Azure Storage connection string" in azure_results[3]["failure"]
-    assert fake_azure.ACCOUNT_KEY not in json.dumps(azure_results)
+    assert azure_results[0] == azure_results[1] == {"success": True, "failure": None}
+    assert "Azure refused the credentials" in azure_results[2]["failure"]  # a SAS that may read but not list
+    assert "container 'no-such-container' does not exist" in azure_results[3]["failure"]
+    assert "Azure refused the credentials" in azure_results[4]["failure"]
+    assert "connection_string is not an Azure Storage connection string" in azure_results[5]["failure"]
+    assert fake_azure.ACCOUNT_KEY not in json.dumps(azure_results) and "sig=" not in json.dumps(azure_results)
     gcs_project = render(template, tmp_path / "gcs", {"source_type": "file", "file_storage": "gcs"})
     with fake_gcs.FakeGcs() as gcs:
         gcs.put("a.csv", csv_bytes(ORDERS_2))

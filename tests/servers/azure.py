@@ -11,11 +11,12 @@ import os
 import shutil
 import socket
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
 import pytest
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 from tests.servers.base import HOST
 
@@ -93,6 +94,17 @@ class FakeAzure:
             f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
             f"BlobEndpoint=http://{HOST}:{self.port}/{ACCOUNT};"
         )
+
+    def account_url_with_sas(self, list_and_read: bool) -> str:
+        """The account URL with a SAS token for the container, allowed to list and read, or only to read."""
+        token = generate_container_sas(
+            ACCOUNT,
+            CONTAINER,
+            account_key=ACCOUNT_KEY,
+            permission=ContainerSasPermissions(read=True, list=list_and_read),
+            expiry=datetime.now(UTC) + timedelta(hours=1),
+        )
+        return f"http://{HOST}:{self.port}/{ACCOUNT}?{token}"
 
     def put(self, name: str, body: bytes) -> None:
         assert self.service is not None
