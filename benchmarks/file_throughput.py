@@ -154,7 +154,7 @@ def write_ceiling_connector(destination: Path) -> Path:
     return destination
 
 
-TYPED_CEILING_CONNECTOR = '''"""SDK ceiling for typed rows: constant rows in the Parquet connector's types and value forms."""
+TYPED_CEILING_CONNECTOR = '''"""SDK ceiling for typed rows: constant rows in the Parquet connector's forms."""
 
 from datetime import datetime, timezone
 
