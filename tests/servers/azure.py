@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Self
 import pytest
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
-from tests.servers.base import HOST
+from tests.servers.base import HOST, StartedInWith, free_port
 
 AZURITE_VERSION = "3.37.0"
 INSTALL = Path(__file__).resolve().parents[2] / "build" / "azurite"
@@ -47,7 +46,7 @@ def azurite_command() -> Path:
     return launcher
 
 
-class FakeAzure:
+class FakeAzure(StartedInWith):
     """Azurite's blob service with one container, until stopped."""
 
     def __init__(self, workdir: Path) -> None:
@@ -58,9 +57,7 @@ class FakeAzure:
 
     def start(self) -> Self:
         launcher = azurite_command()
-        with socket.socket() as probe:
-            probe.bind((HOST, 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [
@@ -119,12 +116,6 @@ class FakeAzure:
             if self._process.stdout is not None:
                 self._process.stdout.close()
             self._process = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def configuration(self, prefix: str = "") -> dict[str, str]:
         return {"container": CONTAINER, "prefix": prefix, "connection_string": self.connection_string()}

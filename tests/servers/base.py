@@ -17,6 +17,29 @@ from typing import Any, Self
 HOST = "127.0.0.1"  # the only address a fake ever binds
 
 
+def free_port() -> int:
+    """A port of HOST that is free now, for a server that must be told its port rather than given a socket."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class StartedInWith:
+    """A fake that `with` starts and stops: subclasses define start() (returning self) and stop()."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
 class FakeServer(ThreadingHTTPServer):
     """A threading server whose handler threads never keep the process alive and never print to stderr."""
 
@@ -73,7 +96,7 @@ class FakeHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
 
-class ServedApi:
+class ServedApi(StartedInWith):
     """Start and stop for a fake API object: serve `handler` on 127.0.0.1 in a daemon thread.
 
     Subclasses set `handler` and `server_class`, and give instances `_port`, `_lock`, `_connections`, `_server`,
@@ -137,9 +160,3 @@ class ServedApi:
             stopped.wait()
         finally:
             self.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

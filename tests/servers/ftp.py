@@ -19,13 +19,13 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
-from tests.servers.base import HOST
+from tests.servers.base import HOST, StartedInWith
 
 USERNAME = "vendor"
 PASSWORD = "ftp-pass-do-not-log"
 
 
-class FakeFtp:
+class FakeFtp(StartedInWith):
     """Serve `root` over FTP (FTPS with `tls`) on an ephemeral port of 127.0.0.1 until stopped."""
 
     def __init__(self, root: Path, tls: bool = False, mlsd: bool = True, drop_first_download: set[str] = frozenset()):
@@ -88,12 +88,6 @@ class FakeFtp:
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def configuration(self, remote_path: str = "/") -> dict[str, str]:
         values = {"host": HOST, "port": str(self.port), "username": USERNAME, "remote_path": remote_path}

@@ -6,18 +6,17 @@ Connectors reach it anonymously through `endpoint_url`, as the configuration all
 
 from __future__ import annotations
 
-import socket
 from typing import Self
 
 from gcp_storage_emulator.server import create_server
 from google.cloud import storage
 
-from tests.servers.base import HOST
+from tests.servers.base import HOST, StartedInWith, free_port
 
 BUCKET = "vendor-drops"
 
 
-class FakeGcs:
+class FakeGcs(StartedInWith):
     """An in-memory Cloud Storage with one bucket, until stopped."""
 
     def __init__(self) -> None:
@@ -26,9 +25,7 @@ class FakeGcs:
         self.client: storage.Client | None = None
 
     def start(self) -> Self:
-        with socket.socket() as probe:  # the emulator wants a port number; an ephemeral one is free now
-            probe.bind((HOST, 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()  # the emulator wants a port number
         self._server = create_server(HOST, self.port, in_memory=True, default_bucket=BUCKET)
         self._server.start()
         anonymous = storage.Client.create_anonymous_client()
@@ -53,12 +50,6 @@ class FakeGcs:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def configuration(self, prefix: str = "") -> dict[str, str]:
         return {"bucket": BUCKET, "prefix": prefix, "endpoint_url": self.endpoint_url, "service_account_json": ""}

@@ -10,14 +10,14 @@ from typing import Any, Self
 import boto3
 from moto.server import ThreadedMotoServer
 
-from tests.servers.base import HOST
+from tests.servers.base import HOST, StartedInWith
 
 ACCESS_KEY_ID = "test-access-key"
 SECRET_ACCESS_KEY = "test-secret-key-do-not-log"
 REGION = "us-east-1"
 
 
-class FakeS3:
+class FakeS3(StartedInWith):
     def __init__(self, bucket: str = "vendor-drops") -> None:
         self.bucket = bucket
         self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
@@ -33,12 +33,6 @@ class FakeS3:
 
     def stop(self) -> None:
         self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def client(self) -> Any:
         return boto3.client(

@@ -15,7 +15,7 @@ from typing import Any, Self
 import paramiko
 from paramiko.sftp import SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED
 
-from tests.servers.base import HOST
+from tests.servers.base import HOST, StartedInWith
 
 USERNAME = "vendor"
 PASSWORD = "sftp-pass-do-not-log"
@@ -104,7 +104,7 @@ def _ok(*_: Any) -> int:
     return SFTP_OK
 
 
-class FakeSftp:
+class FakeSftp(StartedInWith):
     """Serve `root` over SFTP on an ephemeral port of 127.0.0.1 until stopped."""
 
     def __init__(self, root: Path, client_key: paramiko.PKey | None = None) -> None:
@@ -151,12 +151,6 @@ class FakeSftp:
             transport.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def host_key_line(self) -> str:
         return f"{self.host_key.get_name()} {self.host_key.get_base64()}"
