@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import copy
 import datetime
 import hashlib
@@ -30,7 +31,9 @@ import secrets
 import socket
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
@@ -131,6 +134,10 @@ class Faults:
     non_json_body: bool = False
     repeat_cursor: bool = False
     drop_connection_first: int = 0
+    # Seconds each data request waits before it is answered: a round trip to an API far away.
+    delay_seconds: float = 0.0
+    # The data request with this number answers HTTP 400, a failure no retry fixes (0: none does).
+    fail_request: int = 0
 
 
 @dataclass
@@ -155,6 +162,9 @@ class RequestLog:
     headers: dict[str, str]
     status: int = 0
     body: str = ""
+    # time.monotonic() when the request arrived and when its answer was sent.
+    received_at: float = 0.0
+    answered_at: float = 0.0
 
 
 class HttpError(Exception):
@@ -594,6 +604,8 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         self._records_served = 0
         self._token_requests = 0
         self._duplicate_param_requests = 0
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._tokens: dict[str, int] = {}  # token -> data requests served with it
         self._refresh_tokens = [self.auth.refresh_token]
         self._connections: set[socket.socket] = set()
@@ -655,6 +667,12 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
             return self._data_requests
 
     @property
+    def max_in_flight(self) -> int:
+        """The most data requests this server was answering at one time."""
+        with self._lock:
+            return self._max_in_flight
+
+    @property
     def duplicate_param_requests(self) -> int:
         """Requests whose query string repeats a parameter name (a client re-adding params to a next URL)."""
         with self._lock:
@@ -669,6 +687,20 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
             self._requests.append(log)
             if len(names) != len(set(names)):
                 self._duplicate_param_requests += 1
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Count a data request in flight while it is answered, after the configured delay."""
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            if self.faults.delay_seconds:
+                time.sleep(self.faults.delay_seconds)  # the simulated network round trip, not synchronisation
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def _next_data_request(self) -> int:
         """Count a data request and return its 1-based number, which decides the faults it gets."""
@@ -687,6 +719,8 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
             raise HttpError(faults.html_error_status, HTML_ERROR, {"Content-Type": "text/html; charset=utf-8"})
         if faults.rate_limit_every and number % faults.rate_limit_every == 0:
             raise HttpError(429, {"message": "rate limited"}, {"Retry-After": faults.retry_after})
+        if number == faults.fail_request:
+            raise HttpError(400, {"message": f"request {number} is refused"})
         return None
 
     def _list(self, path: str, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
@@ -779,7 +813,7 @@ class _Handler(FakeHandler):
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
         body = self._read_body()
-        log = RequestLog(self.command, split.path, query, dict(self.headers.items()), 0, body)
+        log = RequestLog(self.command, split.path, query, dict(self.headers.items()), 0, body, time.monotonic())
         try:
             status, payload, headers = self._route(api, split.path, query, body)
         except HttpError as error:
@@ -791,7 +825,7 @@ class _Handler(FakeHandler):
         except Exception:  # noqa: BLE001 - a bug in this fake: answer 500 and keep the traceback for the test to show
             api.errors.append(traceback.format_exc())
             status, payload, headers = 500, {"message": "fake server error"}, {}
-        log.status = status
+        log.status, log.answered_at = status, time.monotonic()
         api._register(log, split.query)  # before sending, so a client that got its answer sees its request logged
         self._send(status, payload, headers)
 
@@ -811,13 +845,14 @@ class _Handler(FakeHandler):
             raise HttpError(405, {"message": "method not allowed"})
         if shape.method == "POST":
             query = {**query, **body_parameters(shape, body)}
-        if api._check_faults(api._next_data_request()) == "drop":
-            raise _Drop()
-        api._check_auth(self.headers, query)
-        if api.faults.non_json_body:
-            return 200, _RawJson(NOT_JSON), {}
-        payload, headers = api._list(path, query)
-        return 200, payload, headers
+        with api._answering():
+            if api._check_faults(api._next_data_request()) == "drop":
+                raise _Drop()
+            api._check_auth(self.headers, query)
+            if api.faults.non_json_body:
+                return 200, _RawJson(NOT_JSON), {}
+            payload, headers = api._list(path, query)
+            return 200, payload, headers
 
     def _read_body(self) -> str:
         """The request body (read fully so the next request on a keep-alive connection starts at the right byte)."""
