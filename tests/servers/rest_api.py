@@ -138,6 +138,10 @@ class Faults:
     delay_seconds: float = 0.0
     # The data request with this number answers HTTP 400, a failure no retry fixes (0: none does).
     fail_request: int = 0
+    # An allowance of `quota` data requests per `quota_seconds`, announced in X-RateLimit-Remaining and
+    # X-RateLimit-Reset (epoch seconds, as GitHub sends it); a request beyond it answers 429 without Retry-After.
+    quota: int = 0
+    quota_seconds: float = 1.0
 
 
 @dataclass
@@ -606,6 +610,8 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         self._duplicate_param_requests = 0
         self._in_flight = 0
         self._max_in_flight = 0
+        self._quota_used = 0
+        self._quota_resets_at = 0.0  # time.monotonic()
         self._tokens: dict[str, int] = {}  # token -> data requests served with it
         self._refresh_tokens = [self.auth.refresh_token]
         self._connections: set[socket.socket] = set()
@@ -721,7 +727,31 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
             raise HttpError(429, {"message": "rate limited"}, {"Retry-After": faults.retry_after})
         if number == faults.fail_request:
             raise HttpError(400, {"message": f"request {number} is refused"})
+        if faults.quota:
+            remaining, reset_in = self._use_quota()
+            if remaining < 0:
+                raise HttpError(429, {"message": "rate limit exceeded"}, self._quota_headers(0, reset_in))
         return None
+
+    def _use_quota(self) -> tuple[int, float]:
+        """Count a request against the allowance: the requests left after it (-1: it is over) and seconds to reset."""
+        now = time.monotonic()
+        with self._lock:
+            if now >= self._quota_resets_at:
+                self._quota_used, self._quota_resets_at = 0, now + self.faults.quota_seconds
+            self._quota_used += 1
+            return max(self.faults.quota - self._quota_used, -1), self._quota_resets_at - now
+
+    def quota_headers(self) -> dict[str, str]:
+        """The allowance headers for an answer sent now."""
+        with self._lock:
+            remaining = max(self.faults.quota - self._quota_used, 0)
+            return self._quota_headers(remaining, self._quota_resets_at - time.monotonic())
+
+    @staticmethod
+    def _quota_headers(remaining: int, reset_in: float) -> dict[str, str]:
+        reset_at = math.ceil((time.time() + max(reset_in, 0.0)) * 1000) / 1000  # never before the reset
+        return {"X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": f"{reset_at:.3f}"}
 
     def _list(self, path: str, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
         """Body and extra headers for a successful request to the records path or to a child list."""
@@ -852,6 +882,8 @@ class _Handler(FakeHandler):
             if api.faults.non_json_body:
                 return 200, _RawJson(NOT_JSON), {}
             payload, headers = api._list(path, query)
+            if api.faults.quota:
+                headers = {**headers, **api.quota_headers()}
             return 200, payload, headers
 
     def _read_body(self) -> str:
