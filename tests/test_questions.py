@@ -93,6 +93,7 @@ def test_a_url_a_path_and_a_login_alone_give_a_working_project(template, tmp_pat
     assert configuration == {
         "base_url": "https://api.acme.com/v1",
         "page_size": "100",
+        "max_concurrency": "4",
         "bearer_token": "<BEARER_TOKEN>",
     }
     for check in (["check", "."], ["format", "--check", "."]):

@@ -256,10 +256,19 @@ class ColumnProfile:
     scale: int = 0  # most digits after the point of any number
     digits: int = 0  # most digits before the point of any number
     doubles: bool = True  # every number reads back unchanged from a double
+    # The values seen call for STRING, and no value added to them would make a narrower type hold them all (every
+    # set of kinds that is not STRING has only subsets that are not STRING either): later values need no look.
+    settled: bool = False
 
     def add(self, value: Any) -> None:
-        if value is None:
+        if value is None or self.settled:
             return
+        kinds_before = len(self.kinds)
+        self._add(value)
+        if len(self.kinds) != kinds_before:
+            self.settled = self.declaration() == "STRING"
+
+    def _add(self, value: Any) -> None:
         if isinstance(value, bool):
             self.kinds.add("boolean")
         elif isinstance(value, int):
@@ -319,8 +328,12 @@ def destination_row(
     for name, value in record.items():
         declared = columns.get(name)
         if declared is None:
-            undeclared.setdefault(name, ColumnProfile()).add(value)
-            row[name] = inferred_value(value)
+            profile = undeclared.get(name)
+            if profile is None:
+                profile = undeclared[name] = ColumnProfile()
+            profile.add(value)
+            # Text and nulls, most values of most APIs, go as they are: a shortcut on the path every row takes.
+            row[name] = value if value is None or type(value) is str else inferred_value(value)
             continue
         try:
             row[name] = declared_value(value, declared)
