@@ -313,11 +313,21 @@ def write_ceiling_connector(
         table=table,
         primary_key=primary_key,
         cursor_field=cursor_field,
-        checkpoint_every=page_size,
+        checkpoint_every=checkpoint_cadence(generated, page_size),
         prototypes=prototypes,
     )
     (destination / "connector.py").write_text(source_text, encoding="utf-8")
     return destination
+
+
+def checkpoint_cadence(generated: Path, page_size: int) -> int:
+    """Rows between the generated connector's checkpoints: the first page boundary at or past its
+    CHECKPOINT_RECORDS (sync.py), or every page for a template that checkpoints each one."""
+    found = re.search(r"^CHECKPOINT_RECORDS = ([\d_]+)$", (generated / "sync.py").read_text(), re.MULTILINE)
+    if found is None:
+        return page_size
+    records = int(found.group(1).replace("_", ""))
+    return max(1, -(-records // page_size)) * page_size
 
 
 def answers_table(project: Path) -> str:
