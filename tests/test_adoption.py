@@ -97,6 +97,7 @@ def test_adopting_keeps_the_owners_connector_and_tests_it(template, tool_env, tm
     assert json.loads((project / "configuration.json").read_text()) == {
         "base_url": "https://items.example.com",
         "page_size": "100",
+        "max_concurrency": "4",
     }
     assert (project / "tasks.py").exists() and (project / ".copier-answers.yml").exists()
     assert not (project / "tests" / "test_connector.py").exists()
