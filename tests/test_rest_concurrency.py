@@ -14,6 +14,7 @@ import pytest
 
 from tests.harness import SyncFailed, assert_state_not_past_written, assert_table_matches, fivetran_debug, render
 from tests.servers.rest_api import ApiShape, FakeRestApi, Faults, RequestLog, sample_records
+from tests.test_rest_children import LINES, ORDERS, answers, line, order, with_parent_key
 from tests.test_rest_sync import Scenario, answers_for, configuration_for
 
 pytestmark = [pytest.mark.sync]
@@ -113,3 +114,21 @@ def test_a_request_that_fails_stops_the_sync_with_its_error_and_the_next_sync_re
         server.faults = replace(faults, fail_request=0)
         sync_against(server, project, tool_env)
         assert_table_matches(project, "items", server.records(), ("id",))
+
+
+def test_the_children_of_several_parents_are_requested_at_once_and_land_exactly(template, tool_env, tmp_path):
+    """Each order's lines are one request per order: the connector asks for several orders' lines at once, and
+    every line lands once, with its order's key."""
+    project = render(template, tmp_path / "project", answers(ORDERS, LINES, "orders", "order_lines"))
+    faults = Faults(delay_seconds=DELAY_SECONDS)
+    with FakeRestApi(ORDERS, faults=faults, records=[order(n, minute=n) for n in range(12)], children=LINES) as server:
+        for n in range(12):
+            for number in range(2):
+                server.upsert_child(f"/v1/orders/{n}/lines", line(number, minute=n))
+        # One page of orders: besides the lines, only the request for a next page (empty) can be in flight.
+        configuration = {"base_url": server.base_url, "page_size": "20", "start_date": ""}
+        fivetran_debug(project, configuration, tool_env)
+        assert server.max_in_flight > 2
+        assert_table_matches(project, "orders", server.records(), ("id",))
+        lines = with_parent_key(server, "/v1/orders", "orders_id")
+        assert_table_matches(project, "order_lines", lines, ("orders_id", "line"))
