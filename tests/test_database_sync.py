@@ -136,8 +136,11 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def assert_copied_exactly(project: Path, database: Database, table: str, key: tuple[str, ...]) -> None:
-    """Same rows, same keys, same value in every column, as the source holds right now."""
+def assert_copied_exactly(
+    project: Path, database: Database, table: str, key: tuple[str, ...], deleted: frozenset[tuple] = frozenset()
+) -> None:
+    """Same rows, same keys, same value in every column, as the source holds right now; the keys in `deleted`, of
+    rows gone from the source, are there too, marked deleted, and no other row is."""
     source = database.rows(f"SELECT * FROM {quoted(database, table)}")
     warehouse = duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True)
     with warehouse:
@@ -145,7 +148,10 @@ def assert_copied_exactly(project: Path, database: Database, table: str, key: tu
         types = {row[0]: row[1] for row in warehouse.execute(f'DESCRIBE tester."{name}"').fetchall()}
         cursor = warehouse.execute(f'SELECT * FROM tester."{name}"')
         columns = [column[0] for column in cursor.description]
-        synced = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        landed = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    synced = [row for row in landed if not row["_fivetran_deleted"]]
+    gone = {tuple(row[column_name(k)] for k in key) for row in landed if row["_fivetran_deleted"]}
+    assert gone == set(deleted), f"{table}: the rows marked deleted are {sorted(gone)}, not {sorted(deleted)}"
     assert len(synced) == len(source), f"{table}: {len(synced)} rows in the warehouse, {len(source)} at the source"
     if key:
         by_key = {tuple(row[column_name(k)] for k in key): row for row in synced}
@@ -186,10 +192,12 @@ def sync_killing_the_first_read(
 
     def kill_reader() -> bool:
         if database.engine == "postgresql":
+            # Tables are read side by side: the session fetching big_table is the one that holds a lock on it.
             return bool(
                 database.rows(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    f"WHERE datname = '{database.name}' AND query LIKE 'FETCH%' AND pid <> pg_backend_pid()"
+                    "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity AS a JOIN pg_locks AS l ON l.pid = a.pid "
+                    f"WHERE a.datname = '{database.name}' AND a.query LIKE 'FETCH%' AND a.pid <> pg_backend_pid() "
+                    "AND l.relation = 'big_table'::regclass"
                 )
             )
         readers = database.rows(
