@@ -60,6 +60,8 @@ class ApiShape:
     pagination: str = "offset"  # "none" | "offset" | "page_number" | "cursor" | "next_url" | "link_header"
     page_size_param: str = "limit"
     max_page_size: int = 1000
+    # Records on a page when the request asks for no size (0: max_page_size); real APIs default well below their cap.
+    default_page_size: int = 0
     offset_param: str = "skip"
     page_param: str = "page"
     first_page: int = 1
@@ -408,8 +410,8 @@ class _Page:
 
 
 def page_size(shape: ApiShape, query: dict[str, list[str]]) -> int:
-    """The requested size capped at max_page_size, which is also the default (real APIs cap silently)."""
-    requested = _int_param(query, shape.page_size_param, shape.max_page_size, 1)
+    """The requested size (default_page_size when none is asked) capped at max_page_size, silently as real APIs do."""
+    requested = _int_param(query, shape.page_size_param, shape.default_page_size or shape.max_page_size, 1)
     return min(requested, shape.max_page_size)
 
 
