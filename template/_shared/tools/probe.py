@@ -443,6 +443,37 @@ class Probe:
                 return
         self.findings.propose(question, "", "no count of them next to the records")
 
+    # ---- a larger sample, read the way the connector will read it
+
+    def read_sample(self, size: tuple[str, int] | None) -> list[dict[str, Any]]:
+        """The first two pages at the page size a sync asks for, in the API's order."""
+        sized = {size[0]: SAMPLE_PAGE_SIZE} if size else {}
+        first = self.page(sized)
+        if first is None:
+            return []
+        second = self.next_page(first, sized)
+        return first.records + (second.records if second else [])
+
+    def next_page(self, first: Page, sized: dict[str, Any]) -> Page | None:
+        found = {question: answer.value for question, answer in self.findings.answers.items()}
+        style = found.get("pagination")
+        if style == "link_header" and first.next_link:
+            return self.page({}, url=first.next_link)
+        if style == "next_url":
+            url = at(first.body, tuple(split_dotted(found["next_url_path"])))
+            return self.page({}, url=url) if isinstance(url, str) else None
+        if style == "cursor" and found.get("next_cursor_path"):
+            token = at(first.body, tuple(split_dotted(found["next_cursor_path"])))
+            return self.page({**sized, found["cursor_param"]: token}) if token else None
+        if style == "cursor" and first.records:
+            value = first.records[-1].get(found["cursor_record_field"])
+            return self.page({**sized, found["cursor_param"]: value})
+        if style == "offset":
+            return self.page({**sized, found["offset_param"]: len(first.records)})
+        if style == "page_number":
+            return self.page({**sized, found["page_param"]: int(found["first_page"]) + 1})
+        return None
+
     # ---- keys, cursors, order, filter and types, from every record read
 
     def sample(self) -> list[dict[str, Any]]:
@@ -456,7 +487,7 @@ class Probe:
             values = [row.get(keys) for row in columns]
             if all(isinstance(v, (str, int)) and not isinstance(v, bool) and v != "" for v in values):
                 if len(set(values)) == len(values):
-                    candidates.append(keys)
+                    candidates.append((keys, values))
         if len(records) < 2 or not candidates:
             self.findings.unsure.append(
                 f"primary_key: no field is unique and never null in the {len(records)} records read; answer "
@@ -464,8 +495,8 @@ class Probe:
             )
             return
         candidates.sort(key=key_preference)
-        chosen = candidates[0]
-        others = ", ".join(dotted(keys) for keys in candidates[1:4])
+        chosen = candidates[0][0]
+        others = ", ".join(dotted(keys) for keys, _ in candidates[1:4])
         self.findings.propose(
             "primary_key",
             dotted(chosen),
@@ -576,6 +607,10 @@ class Probe:
         self.findings.types = {name: type_name(profile.declaration()) for name, profile in profiles.items()}
 
 
+def split_dotted(path: str) -> list[str]:
+    return [key.replace("\x00", ".") for key in path.replace("\\.", "\x00").split(".")] if path else []
+
+
 def looks_like_url(value: str) -> bool:
     return value.startswith(("http://", "https://")) or (value.startswith(("/", "?")) and "?" in value)
 
@@ -593,16 +628,21 @@ def cursor_parameter_names(key: str) -> list[str]:
     return list(dict.fromkeys([*names, *CURSOR_NAMES]))
 
 
-def key_preference(keys: tuple[str, ...]) -> tuple[int, int, str]:
+def key_preference(candidate: tuple[tuple[str, ...], list[Any]]) -> tuple[int, int, str]:
+    """Top-level fields first; then `id`, names of identifiers, names of codes and numbers, anything else; a field
+    whose values hold spaces (a description, a title) only after all of them."""
+    keys, values = candidate
     name = keys[-1]
     if name.lower() == "id":
         rank = 0
     elif re.search(r"(^|_)id$|[a-z]Id$|uuid|guid", name, re.IGNORECASE):
         rank = 1
-    elif re.search(r"key|sku|code|number|slug|name", name, re.IGNORECASE):
+    elif re.search(r"(key|sku|code|number|num|no|slug)$", name, re.IGNORECASE):
         rank = 2
     else:
         rank = 3
+    if any(isinstance(value, str) and " " in value for value in values):
+        rank += 4
     return (len(keys), rank, name)
 
 
@@ -644,11 +684,12 @@ def run(probe: Probe) -> Findings:
     first = probe.first_page()
     hinted = [name for name, _ in parse_qsl(urlsplit(first.next_link or "").query)]
     size = probe.find_page_size(first, hinted)
-    second = probe.find_pagination(first, size)
+    probe.find_pagination(first, size)
+    in_order = probe.read_sample(size)
     probe.find_primary_key()
     cursor = probe.find_cursor()
     if cursor is not None:
-        probe.find_order(first.records + (second.records if second else []), cursor[0])
+        probe.find_order(in_order, cursor[0])
         probe.find_filter(cursor[0], size)
     probe.find_types()
     return probe.findings
@@ -700,18 +741,19 @@ def answers_to_apply(findings: Findings) -> dict[str, str]:
 
 
 def show(findings: Findings, redact: Callable[[str], str]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("question", "proposed answer", "now", "evidence", title="What the API shows")
     for question, answer in findings.answers.items():
         current = answers_value(question)
-        table.add_row(question, repr(answer.value), repr(current), redact(answer.evidence))
+        table.add_row(question, escape(repr(answer.value)), escape(repr(current)), escape(redact(answer.evidence)))
     console.print(table)
     if findings.types:
         types = ", ".join(f"{name} {kind}" for name, kind in findings.types.items())
-        console.print(f"Column types the sample holds (declared by `invoke columns` on the first test): {types}")
+        console.print(f"Column types the sample holds (`invoke columns` declares them): {types}", markup=False)
     for doubt in findings.unsure:
-        console.print(f"[yellow]?[/yellow] {redact(doubt)}", markup=True)
+        console.print(f"[yellow]?[/yellow] {escape(redact(doubt))}")
     console.print(f"({findings.requests} requests)")
 
 
