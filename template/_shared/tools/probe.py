@@ -771,10 +771,11 @@ def update_command(answers: dict[str, str]) -> list[str]:
 def apply(findings: Findings) -> None:
     """Re-template the project with the findings through `copier update`: same template version, owner edits
     kept; conflicts are reported like any update's."""
-    answers = changed_answers(findings)
-    if not answers:
+    if not changed_answers(findings):
         console.print("The answers already match what the API shows: nothing to apply.")
         return
+    # Every answer the style reads, changed or not: one not given would take its question's default.
+    answers = answers_to_apply(findings)
     status = subprocess.run(["git", "status", "--porcelain"], cwd=local.PROJECT, capture_output=True, text=True)
     if status.returncode != 0 or status.stdout.strip():
         raise Exit("Commit your changes first: `copier update` needs a clean git working tree.", code=1)
