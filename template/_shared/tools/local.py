@@ -83,6 +83,16 @@ GRAPHQL_ANSWERS: list[Diagnosis] = [
     ),
     (r"no pageInfo", "GraphQL paging", "add pageInfo { hasNextPage endCursor } to the query or fix page_info_path"),
 ]
+# A REST API's shape differs from the answers: `invoke probe` reads it from the API itself.
+PROBE = "; `invoke probe` shows what the API returns, and `invoke probe --apply` re-templates the project with it"
+REST_SHAPE: list[Diagnosis] = [
+    (r"records_path", "records path", "compare records_path with a real response of the API" + PROBE),
+    (
+        r"a second time|same next page twice|is not in the response from .* next page cannot be found",
+        "pagination",
+        "check the pagination settings against the API's documentation" + PROBE,
+    ),
+]
 # What an API answered.
 API_ANSWERS: list[Diagnosis] = [
     (r"records_path", "records path", "compare records_path with a real response of the API"),
@@ -118,7 +128,7 @@ CONFIGURATION: list[Diagnosis] = [
     (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
 ]
 DIAGNOSES: dict[str, list[Diagnosis]] = {
-    "rest_api": [*NETWORK_AND_LOGIN, *API_ANSWERS, *CONFIGURATION],
+    "rest_api": [*NETWORK_AND_LOGIN, *REST_SHAPE, *API_ANSWERS, *CONFIGURATION],
     "graphql": [*NETWORK_AND_LOGIN, *GRAPHQL_ANSWERS, *API_ANSWERS, *CONFIGURATION],
     "database": [*DATABASE_FAILURES, *CONFIGURATION],
     "file": [*FILE_FAILURES, *CONFIGURATION],

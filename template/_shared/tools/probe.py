@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -108,7 +109,9 @@ def dotted(keys: Iterable[str]) -> str:
     return ".".join(key.replace(".", "\\.") for key in keys)
 
 
-def leaves(body: Any, skip: tuple[str, ...] = (), prefix: tuple[str, ...] = ()) -> Iterable[tuple[tuple[str, ...], Any]]:
+def leaves(
+    body: Any, skip: tuple[str, ...] = (), prefix: tuple[str, ...] = ()
+) -> Iterable[tuple[tuple[str, ...], Any]]:
     """Every value of a body that is not an object, with the keys that lead to it; the records' list is skipped."""
     if not isinstance(body, dict):
         return
@@ -211,7 +214,9 @@ class Probe:
             raise ProbeError(f"GET {self.path} holds no list of objects (found: {shape}); check endpoint_path")
         if not filled:
             where = ", ".join(dotted(keys) or "the body" for keys, _ in candidates)
-            raise ProbeError(f"GET {self.path} returned no records (empty lists at: {where}); probe an endpoint with data")
+            raise ProbeError(
+                f"GET {self.path} returned no records (empty lists at: {where}); probe an endpoint with them"
+            )
         filled.sort(key=lambda item: (-len(item[1]), len(item[0]), self.preference(item[0])))
         keys, items = filled[0]
         others = [f"{dotted(k) or 'the body'} ({len(v)})" for k, v in filled[1:]]
@@ -272,7 +277,9 @@ class Probe:
 
     def is_next(self, first: Page, second: Page | None) -> bool:
         """A next page: records, none of them on the first page."""
-        return second is not None and bool(second.records) and not identities(second.records) & identities(first.records)
+        if second is None or not second.records:
+            return False
+        return not identities(second.records) & identities(first.records)
 
     def by_link_header(self, first: Page) -> Page | None:
         if not first.next_link:
@@ -544,7 +551,7 @@ class Probe:
     def find_order(self, ordered: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
         values = [fields_of(record, self.nested).get(keys) for record in ordered]
         sort_keys = [time_key(value) for value in values if value is not None]
-        pairs = list(zip(sort_keys, sort_keys[1:]))
+        pairs = list(pairwise(sort_keys))
         if len(set(sort_keys)) < 3:
             self.findings.propose(
                 "record_order", "unknown", f"too few distinct values of {dotted(keys)} to tell the order"

@@ -1,0 +1,138 @@
+"""`invoke probe` in a REST project: from the base URL, the endpoint's path and the auth alone, it finds the answers
+the API's documentation gives (records path, pagination and its parameters, page size parameter, key, cursor field and
+order, a filter that verifiably works), and `invoke probe --apply` re-templates the project with them, after which the
+project's own `invoke test` passes and its syncs land every record exactly.
+
+The APIs are local fakes of fourteen real APIs' shapes (tests/servers/api_shapes.py). What the probe cannot tell it
+says, with what it saw; it never prints a secret.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.exact_values import assert_table_exact, declared_columns
+from tests.harness import owner_environment, owner_run, owner_venv, render
+from tests.servers.api_shapes import RECORDS, SHAPES, RealShape
+from tests.servers.rest_api import ApiShape, Auth, FakeRestApi
+
+pytestmark = [pytest.mark.rest_api, pytest.mark.sync, pytest.mark.slow]
+
+
+def least_answers(real: RealShape) -> dict[str, str]:
+    """What a person knows before reading any documentation: where the API is, the list's path, how to log in."""
+    return {
+        "source_name": real.name.replace("_", " ").title(),
+        "base_url": "https://api.example.com",
+        "endpoint_path": real.shape.path,
+        **real.auth_answers,
+    }
+
+
+@contextmanager
+def served(real: RealShape, environment: dict[str, str], records: list[dict]) -> Iterator[FakeRestApi]:
+    with FakeRestApi(real.shape, real.auth, records=records) as api:
+        environment.update(CONNECTOR_BASE_URL=api.base_url)
+        environment.update({f"CONNECTOR_{key.upper()}": value for key, value in real.secrets.items()})
+        yield api
+    assert not api.errors, api.errors
+
+
+def answers_file(project: Path) -> dict[str, str]:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return {key: "" if value is None else str(value) for key, value in answers.items()}
+
+
+def output_of(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_probe_apply_and_two_syncs_are_exact(name, template, tmp_path):
+    real = SHAPES[name]
+    project = render(template, tmp_path / "project", least_answers(real))
+    environment = owner_environment(owner_venv(project), tmp_path / "home")
+    records = real.records(RECORDS)
+
+    with served(real, environment, records) as api:
+        probed = owner_run(project, environment, "invoke", "probe", "--apply")
+        assert probed.returncode == 0, output_of(probed)[-5000:]
+        tested = owner_run(project, environment, "invoke", "test")
+        assert tested.returncode == 0, output_of(tested)[-5000:]
+        # A record the first syncs have not seen: the next sync, resuming from the state, brings it.
+        newer = real.records(RECORDS + 1)[-1]
+        api.upsert(newer)
+        records.append(newer)
+        synced = owner_run(project, environment, "invoke", "sync")
+        assert synced.returncode == 0, output_of(synced)[-5000:]
+
+    answers = answers_file(project)
+    found = {question: answers.get(question, "") for question in real.answers}
+    assert found == real.answers
+    table = answers["table_name"]
+    assert_table_exact(project, table, records, real.shape.primary_key, declared_columns(project)[table])
+    for secret in real.secrets.values():
+        for result in (probed, tested, synced):
+            assert secret not in output_of(result)
+
+
+@pytest.fixture(scope="module")
+def probe_project(template, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A project made from the least answers of an API with a Bearer token, for the probe's other behaviours."""
+    project = render(template, tmp_path_factory.mktemp("probe") / "project", least_answers(SHAPES["github_issues"]))
+    return project, owner_environment(owner_venv(project), tmp_path_factory.mktemp("home"))
+
+
+def probe(project: Path, environment: dict[str, str], shape: ApiShape, records: list[dict], *options: str):
+    with FakeRestApi(shape, Auth("bearer", secret="ghp_fake0123456789"), records=records) as api:
+        secrets = {"CONNECTOR_BASE_URL": api.base_url, "CONNECTOR_BEARER_TOKEN": "ghp_fake0123456789"}
+        return owner_run(project, {**environment, **secrets}, "invoke", "probe", *options)
+
+
+def test_what_the_probe_cannot_tell_it_says_and_does_not_answer(probe_project):
+    """Paging parameters of names no API commonly uses: the body says more records follow, and the probe says so
+    rather than answering `none`, which would sync the first page alone."""
+    project, environment = probe_project
+    shape = ApiShape(
+        path=SHAPES["github_issues"].shape.path,
+        records_path="items",
+        pagination="offset",
+        offset_param="position",
+        page_size_param="n",
+        default_page_size=10,
+        total_path="total",
+    )
+    result = probe(project, environment, shape, SHAPES["github_issues"].records(40))
+    output = " ".join(output_of(result).split())
+    assert result.returncode == 0, output
+    assert "? pagination: the first page holds 10 records and says more follow (`total` is 40)" in output
+    assert "'none'" not in output and "'offset'" not in output
+    assert "`invoke probe --apply` re-templates the project" in output  # the records path it did find
+
+
+def test_an_endpoint_without_records_stops_the_probe_with_what_it_saw(probe_project):
+    project, environment = probe_project
+    result = probe(project, environment, ApiShape(path=SHAPES["github_issues"].shape.path, records_path="data"), [])
+    assert result.returncode == 1
+    assert "returned no records (empty lists at: data); probe an endpoint with them" in output_of(result)
+
+
+def test_apply_refuses_a_project_with_uncommitted_changes(probe_project):
+    project, environment = probe_project
+    readme = project / "README.md"
+    original = readme.read_text()
+    readme.write_text(original + "\nAn owner's note.\n")
+    try:
+        real = SHAPES["github_issues"]
+        result = probe(project, environment, real.shape, real.records(60), "--apply")
+    finally:
+        readme.write_text(original)
+    assert result.returncode == 1
+    assert "Commit your changes first: `copier update` needs a clean git working tree." in output_of(result)
+    assert answers_file(project)["pagination"] == "link_header"  # the default, untouched
