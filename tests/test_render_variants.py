@@ -804,7 +804,7 @@ def test_a_database_connector_holds_only_its_engine_and_its_connection_settings(
         "tls_mode": "verify-full",
         "connect_timeout": "30",
         "batch_size": "5000",
-        "max_concurrency": "4",
+        "max_concurrency": "1",
         "lookback_minutes": "5",
         "detect_deletes": "false",
     }
