@@ -14,6 +14,7 @@ import requests
 import urllib3
 
 from tests.harness import invoke, render
+from tests.servers.api_shapes import RECORDS, SHAPES
 from tests.servers.base import HOST
 from tests.servers.databases import postgres_database
 from tests.servers.graphql_api import FakeGraphQLApi, sample_issues
@@ -163,3 +164,32 @@ def test_a_project_names_only_the_causes_its_source_type_can_have(answers, outpu
     project = render(template, tmp_path / "project", {**answers, "git_init": False})
     diagnosis = project_module(project, "tools/local.py")["diagnose"](output)
     assert diagnosis.startswith(cause) if cause else diagnosis.startswith("Read the log above"), diagnosis
+
+
+@pytest.mark.parametrize(
+    ("shape", "answers", "message", "cause"),
+    [
+        ("github_issues", {"records_path": "items"}, "records_path 'items' not found in the response", "records path"),
+        ("github_issues", {"primary_key": "issue_id"}, "Primary Key issue_id is null", "primary key"),
+        (
+            "slack_users",
+            {"records_path": "members", "pagination": "cursor", "next_cursor_path": "meta.next"},
+            "next_cursor_path 'meta.next' is not in the response",
+            "pagination",
+        ),
+    ],
+    ids=["records_path", "primary_key", "next_cursor_path"],
+)
+@pytest.mark.rest_api
+def test_an_api_shaped_otherwise_points_at_the_probe(shape, answers, message, cause, template, tool_env, tmp_path):
+    """A REST API whose responses do not have the shape the answers describe: the diagnosis names the answer and the
+    commands that read the shape from the API and re-template the project with it."""
+    real = SHAPES[shape]
+    answers = {"base_url": "https://api.example.com", "endpoint_path": real.shape.path, **real.auth_answers, **answers}
+    project = render(template, tmp_path / "project", answers)
+    with FakeRestApi(real.shape, real.auth, records=real.records(RECORDS)) as api:
+        secrets = {f"CONNECTOR_{key.upper()}": value for key, value in real.secrets.items()}
+        output = failed_test(project, {**tool_env, "CONNECTOR_BASE_URL": api.base_url, **secrets})
+    assert message in output
+    assert f"Likely cause: {cause}." in output
+    assert "`invoke probe` shows what the API returns, and `invoke probe --apply` re-templates the project" in output

@@ -92,6 +92,11 @@ REST_SHAPE: list[Diagnosis] = [
         "pagination",
         "check the pagination settings against the API's documentation" + PROBE,
     ),
+    (
+        r"Null primary key found",
+        "primary key",
+        "primary_key names a field the records lack or leave empty: compare it with a real record" + PROBE,
+    ),
 ]
 # What an API answered.
 API_ANSWERS: list[Diagnosis] = [
