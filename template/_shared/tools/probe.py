@@ -11,6 +11,7 @@ it saw: it never guesses silently. `invoke probe --apply` re-templates the proje
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import subprocess
@@ -446,7 +447,8 @@ class Probe:
             named = [(k, v) for k, v in counts if COUNT_KEY.search(k[-1]) and v > len(first.records)]
         for keys, value in named:
             if question == "total_pages_path" or value >= len(first.records):
-                self.findings.propose(question, dotted(keys), f"`{dotted(keys)}` is {value} on the first page")
+                evidence = f"`{dotted(keys)}` is {value} next to a first page of {len(first.records)} records"
+                self.findings.propose(question, dotted(keys), evidence)
                 return
         self.findings.propose(question, "", "no count of them next to the records")
 
@@ -709,14 +711,26 @@ def probe_project(configuration: dict[str, str]) -> tuple[Findings, Callable[[st
     import records
     import settings
 
-    endpoint = next(e for e in endpoints.ENDPOINTS if not getattr(e, "parent", ""))
+    top_level = [e for e in endpoints.ENDPOINTS if not getattr(e, "parent", "")]
+    endpoint = top_level[0]
     if getattr(endpoint, "method", "GET") != "GET":
         raise ProbeError(f"{endpoint.path} is read with {endpoint.method}; the probe reads GET endpoints only")
+    if "state" in inspect.signature(settings.build_client).parameters:
+        raise ProbeError(
+            "this API rotates its OAuth2 refresh token and accepts only the newest one; the probe does not spend it. "
+            "Answer from the API's documentation, then `invoke test`"
+        )
     client = settings.build_client(configuration)
     fixed = {**settings.EXTRA_PARAMS, **endpoint.params}
     nested = "a_b" in records.flatten_record({"a": {"b": 1}})  # whether this project flattens nested objects
     probe = Probe(client.get_json, endpoint.path, fixed, nested=nested)
-    return run(probe), client.redact
+    findings = run(probe)
+    if len(top_level) > 1:
+        findings.unsure.append(
+            f"only {endpoint.path} was probed: its answers hold for the other endpoints unless their entries in "
+            "`endpoints` set their own"
+        )
+    return findings, client.redact
 
 
 # The answers a pagination style reads, beside `pagination` itself.
