@@ -88,6 +88,39 @@ def demo(c: Context) -> None:
     _show_verification(project, venv, environment)
 
 
+@task(
+    iterable=["endpoint", "path_param"],
+    help={
+        "document": "an OpenAPI 3.0/3.1 document: a path or an http(s) URL, JSON or YAML",
+        "endpoint": "a list endpoint's path or operationId (repeatable); none: list the list endpoints",
+        "path_param": "NAME=VALUE for a {NAME} in an endpoint's path (repeatable)",
+        "auth": "the security scheme to use when an operation accepts several",
+        "list": "only list the list endpoints and what the document says about each",
+        "out": "the answers file to write (default: print it)",
+    },
+)
+def openapi(
+    c: Context,
+    document: str,
+    endpoint: list[str] | None = None,
+    path_param: list[str] | None = None,
+    auth: str = "",
+    list_: bool = False,
+    out: str = "",
+) -> None:
+    """Copier answers for a REST connector from an OpenAPI document (hooks/openapi_answers.py); then
+    `copier copy --trust --data-file <out> <template> <destination>`."""
+    sys.path.insert(0, str(REPO / "hooks"))
+    from openapi_answers import main
+
+    argv = [document, *(f"--endpoint={path}" for path in endpoint or [])]
+    argv += [f"--path-param={pair}" for pair in path_param or []]
+    argv += [f"--auth={auth}"] * bool(auth) + ["--list"] * list_ + [f"--out={out}"] * bool(out)
+    code = main(argv)
+    if code:
+        raise Exit(code=code)
+
+
 def _show_verification(project: Path, venv: Path, environment: dict[str, str]) -> None:
     """The project's own `invoke verify`, then the one thing only the demo knows: how many recalls the API holds."""
     import duckdb

@@ -962,6 +962,7 @@ def test_the_readme_lists_every_file_of_the_project(name, template, tmp_path):
         ".copier-answers.yml",
         "README.md",
         "DEPLOYMENT.md",
+        "AGENTS.md",
     }
     assert sorted(present - listed) == [], "files the README does not explain"
     assert sorted(listed - present - {"files"}) == [], "the README explains files the project does not have"
