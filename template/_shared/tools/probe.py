@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from invoke import Exit
 
 from tools import local
+from tools.project import SOURCE_TYPE
 from tools.report import console
 from tools.updates import answers_value
 
@@ -42,7 +43,10 @@ CURSOR_NAMES = (
 # Stripe's way: no cursor in the body, the next page starts after the last record's key.
 RECORD_CURSOR_NAMES = ("starting_after", "after", "since_id", "start_after", "after_id", "last_id", "cursor")
 # Where APIs keep the list, when the body holds more than one list of objects.
-RECORDS_KEYS = ("data", "results", "items", "records", "entries", "values", "rows", "objects", "elements", "content")
+RECORDS_KEYS = (
+    "nodes", "data", "results", "items", "records", "entries", "values", "rows", "objects", "elements", "content",
+    "edges",
+)  # fmt: skip
 # Keys of the parts of a body that are not records.
 NEXT_URL_KEY = re.compile(r"next", re.IGNORECASE)
 CURSOR_KEY = re.compile(r"cursor|after|token|continuation|scroll|offset|next|marker|bookmark|page_info", re.IGNORECASE)
@@ -185,13 +189,21 @@ class Probe:
             response = self.fetch(url or self.path, {} if url else {**self.fixed_params, **params})
         except Exception:  # noqa: BLE001 - a parameter the API rejects is an answer too: not this one
             return None
-        records = at(response.body, self.records_keys)
-        if not isinstance(records, list):
+        records = self.records_in(response.body)
+        if records is None:
             return None
-        records = [record for record in records if isinstance(record, dict)]
         for record in records:
             self.seen.setdefault(identity(record), record)
         return Page(records, response.body, response.next_link)
+
+    def records_in(self, body: Any) -> list[dict[str, Any]] | None:
+        """The records of a body, a GraphQL connection's edges unwrapped to their nodes; None if it holds none."""
+        records = at(body, self.records_keys)
+        if not isinstance(records, list):
+            return None
+        if self.records_keys[-1:] == ("edges",):
+            records = [edge.get("node") for edge in records if isinstance(edge, dict)]
+        return [record for record in records if isinstance(record, dict)]
 
     def first_page(self) -> Page:
         self.findings.requests += 1
@@ -200,7 +212,7 @@ class Probe:
         except Exception as error:  # noqa: BLE001 - whatever failed, the probe cannot go on without the first page
             raise ProbeError(f"GET {self.path} failed, so there is nothing to learn from: {error}") from None
         self.records_keys = self.find_records(response.body)
-        records = at(response.body, self.records_keys)
+        records = self.records_in(response.body) or []
         for record in records:
             self.seen.setdefault(identity(record), record)
         return Page(records, response.body, response.next_link)
@@ -704,25 +716,203 @@ def run(probe: Probe) -> Findings:
     return probe.findings
 
 
+# ---------------------------------------------------------------------------------------------------- GraphQL
+
+# What the arguments a query's variables fill are called, by what they do.
+GRAPHQL_SIZE_ARGUMENTS = ("first", "limit", "pageSize", "page_size", "perPage", "per_page", "size", "count", "take")
+GRAPHQL_CURSOR_ARGUMENTS = ("after", "cursor", "startingAfter", "starting_after", "pageToken", "page_token", "next")
+GRAPHQL_OFFSET_ARGUMENTS = ("offset", "skip", "start", "from")
+
+
+@dataclass(frozen=True)
+class GraphQLAnswer:
+    """A query's `data`, in the shape the probe reads pages in."""
+
+    body: Any
+    next_link: str | None = None
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    type_name: str  # the named type under any list or non-null wrapper: Int, String, DateTime, ...
+    arguments: tuple[str, ...]  # the names of the arguments (or input fields) it fills
+
+
+def query_variables(text: str) -> dict[str, Variable]:
+    """Each variable the query declares, with its type and what it fills (`after: $after`, `filter: {since: $s}`)."""
+    from graphql import parse, visit
+    from graphql.language import ArgumentNode, ObjectFieldNode, Visitor
+
+    document = parse(text)
+    filled: dict[str, list[str]] = {}
+
+    class Uses(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            if node.value.kind == "variable":
+                filled.setdefault(node.value.name.value, []).append(node.name.value)
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+            if node.value.kind == "variable":
+                filled.setdefault(node.value.name.value, []).append(node.name.value)
+
+    visit(document, Uses())
+    variables = {}
+    for definition in document.definitions[0].variable_definitions:
+        type_node = definition.type
+        while hasattr(type_node, "type"):
+            type_node = type_node.type
+        name = definition.variable.name.value
+        variables[name] = Variable(name, type_node.name.value, tuple(filled.get(name, ())))
+    return variables
+
+
+def variable_for(variables: dict[str, Variable], arguments: tuple[str, ...]) -> Variable | None:
+    for variable in variables.values():
+        if any(argument in arguments for argument in variable.arguments):
+            return variable
+    return None
+
+
+def run_graphql(probe: Probe, variables: dict[str, Variable]) -> Findings:
+    """The GraphQL answers: where the records are, how the query pages, and the key, cursor, order and filter."""
+    size = variable_for(variables, GRAPHQL_SIZE_ARGUMENTS)
+    cursor = variable_for(variables, GRAPHQL_CURSOR_ARGUMENTS)
+    offset = variable_for(variables, GRAPHQL_OFFSET_ARGUMENTS)
+    if size is not None:
+        probe.fixed_params = {size.name: 3}
+        probe.findings.propose("page_size_variable", size.name, f"${size.name} fills `{size.arguments[0]}`")
+    first = probe.first_page()
+    style = graphql_pagination(probe, first, cursor, offset)
+    sized = {size.name: SAMPLE_PAGE_SIZE} if size else {}
+    in_order = graphql_sample(probe, style, sized, cursor, offset)
+    probe.find_primary_key()
+    found = probe.find_cursor()
+    if found is not None:
+        probe.find_order(in_order, found[0])
+        paging = {v.name for v in (size, cursor, offset) if v is not None}
+        candidates = [v for v in variables.values() if v.name not in paging]
+        graphql_filter(probe, found, candidates, sized)
+    probe.find_types()
+    return probe.findings
+
+
+def page_info_of(probe: Probe, body: Any) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    """The pageInfo object beside the records' list (or beside the connection that holds it)."""
+    keys = probe.records_keys[:-1]
+    node = at(body, keys)
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, dict) and "endCursor" in value:
+                return (*keys, key), value
+    return None
+
+
+def graphql_pagination(probe: Probe, first: Page, cursor: Variable | None, offset: Variable | None) -> str:
+    findings = probe.findings
+    page_info = page_info_of(probe, first.body)
+    if cursor is not None and page_info is not None:
+        keys, info = page_info
+        second = probe.page({cursor.name: info.get("endCursor")}) if info.get("endCursor") else None
+        if probe.is_next(first, second):
+            findings.propose(
+                "graphql_pagination",
+                "relay",
+                f"`{dotted(keys)}.endCursor` passed as ${cursor.name} returned {len(second.records)} more records",
+            )
+            findings.propose("page_info_path", dotted(keys), f"`{dotted(keys)}` holds hasNextPage and endCursor")
+            findings.propose("cursor_variable", cursor.name, f"${cursor.name} fills `{cursor.arguments[0]}`")
+            return "relay"
+    if offset is not None and len(first.records) >= 2:
+        shifted = probe.page({offset.name: 1})
+        if shifted and shifted.records and identity(shifted.records[0]) == identity(first.records[1]):
+            findings.propose("graphql_pagination", "offset", f"${offset.name}=1 started one record later")
+            findings.propose("offset_variable", offset.name, f"${offset.name} fills `{offset.arguments[0]}`")
+            return "offset"
+    if page_info is not None and page_info[1].get("hasNextPage"):
+        findings.unsure.append(
+            f"graphql_pagination: `{dotted(page_info[0])}` says more pages follow, but no variable of the query that "
+            "fills `after` (or an offset) reached them: add one to the query, e.g. $after: String"
+        )
+        return ""
+    findings.propose("graphql_pagination", "none", f"the query returned {len(first.records)} records and no more")
+    return "none"
+
+
+def graphql_sample(
+    probe: Probe, style: str, sized: dict[str, Any], cursor: Variable | None, offset: Variable | None
+) -> list[dict[str, Any]]:
+    """The first two pages at the page size a sync asks for, in the API's order."""
+    first = probe.page(sized)
+    if first is None:
+        return []
+    second = None
+    if style == "relay" and cursor is not None:
+        info = page_info_of(probe, first.body)
+        if info and info[1].get("hasNextPage") and info[1].get("endCursor"):
+            second = probe.page({**sized, cursor.name: info[1]["endCursor"]})
+    elif style == "offset" and offset is not None:
+        second = probe.page({**sized, offset.name: len(first.records)})
+    return first.records + (second.records if second else [])
+
+
+def graphql_filter(
+    probe: Probe, cursor: tuple[tuple[str, ...], str], candidates: list[Variable], sized: dict[str, Any]
+) -> None:
+    """A variable that asks for records at or after a value: with it, no older record comes back."""
+    keys, form = cursor
+    baseline = probe.page(sized)
+    values = [fields_of(r, probe.nested).get(keys) for r in baseline.records] if baseline else []
+    distinct = sorted({time_key(v): v for v in values if v is not None}.items())
+    if len(distinct) < 2:
+        probe.findings.propose("incremental_variable", "", "too few distinct values on a page to try a filter")
+        return
+    pivot_key, pivot = distinct[len(distinct) // 2]
+    for variable in candidates:
+        value, answer = pivot, variable.name
+        if variable.type_name == "Int" and isinstance(pivot, str):
+            value, answer = int(pivot_key[1].timestamp()), f"{variable.name}={{cursor:epoch}}"
+        page = probe.page({**sized, variable.name: value})
+        if page is None or not page.records:
+            continue
+        found = [fields_of(r, probe.nested).get(keys) for r in page.records]
+        if all(v is not None and time_key(v) >= pivot_key for v in found):
+            older = sum(1 for v in values if v is not None and time_key(v) < pivot_key)
+            probe.findings.propose(
+                "incremental_variable",
+                answer,
+                f"${variable.name}={value} returned {len(page.records)} records, none before it (without it {older} "
+                f"of {len(values)} were)",
+            )
+            return
+    names = ", ".join(f"${v.name}" for v in candidates) or "none"
+    probe.findings.propose(
+        "incremental_variable", "", f"no variable of the query left out older records (tried: {names})"
+    )
+
+
 def probe_project(configuration: dict[str, str]) -> tuple[Findings, Callable[[str], str]]:
     """The findings for this project's first endpoint, read with its configuration; and the redaction of its
     secrets, for whatever is shown."""
-    import endpoints
     import records
     import settings
 
-    top_level = [e for e in endpoints.ENDPOINTS if not getattr(e, "parent", "")]
-    endpoint = top_level[0]
-    if getattr(endpoint, "method", "GET") != "GET":
-        raise ProbeError(f"{endpoint.path} is read with {endpoint.method}; the probe reads GET endpoints only")
+    nested = "a_b" in records.flatten_record({"a": {"b": 1}})  # whether this project flattens nested objects
     if "state" in inspect.signature(settings.build_client).parameters:
         raise ProbeError(
             "this API rotates its OAuth2 refresh token and accepts only the newest one; the probe does not spend it. "
             "Answer from the API's documentation, then `invoke test`"
         )
     client = settings.build_client(configuration)
+    if SOURCE_TYPE == "graphql":
+        return probe_graphql(client, configuration[settings.URL_KEY], nested), client.redact
+    import endpoints
+
+    top_level = [e for e in endpoints.ENDPOINTS if not getattr(e, "parent", "")]
+    endpoint = top_level[0]
+    if getattr(endpoint, "method", "GET") != "GET":
+        raise ProbeError(f"{endpoint.path} is read with {endpoint.method}; the probe reads GET endpoints only")
     fixed = {**settings.EXTRA_PARAMS, **endpoint.params}
-    nested = "a_b" in records.flatten_record({"a": {"b": 1}})  # whether this project flattens nested objects
     probe = Probe(client.get_json, endpoint.path, fixed, nested=nested)
     findings = run(probe)
     if len(top_level) > 1:
@@ -731,6 +921,22 @@ def probe_project(configuration: dict[str, str]) -> tuple[Findings, Callable[[st
             "`endpoints` set their own"
         )
     return findings, client.redact
+
+
+def probe_graphql(client: Any, url: str, nested: bool) -> Findings:
+    """The findings for this project's first query, run with the variables the probe chooses."""
+    import graphql_queries
+    from graphql_client import run_query
+
+    query = next(q for q in graphql_queries.QUERIES if not getattr(q, "parent", ""))
+
+    def fetch(_: str, variables: dict[str, Any]) -> GraphQLAnswer:
+        return GraphQLAnswer(run_query(client, url, query.text, variables))
+
+    findings = run_graphql(Probe(fetch, query.table, {}, nested=nested), query_variables(query.text))
+    if len(graphql_queries.QUERIES) > 1:
+        findings.unsure.append(f"only the query of {query.table} was probed")
+    return findings
 
 
 # The answers a pagination style reads, beside `pagination` itself.
@@ -744,10 +950,27 @@ STYLE_ANSWERS = {
 }
 
 
+GRAPHQL_STYLE_ANSWERS = {
+    "none": (),
+    "relay": ("page_size_variable", "page_info_path", "cursor_variable"),
+    "offset": ("page_size_variable", "offset_variable"),
+}
+
+
 def answers_to_apply(findings: Findings) -> dict[str, str]:
     """The answers `copier update` takes: only those the probe found, and only those their questions ask for."""
     found = {question: answer.value for question, answer in findings.answers.items()}
     chosen = {name: found[name] for name in ("records_path", "primary_key") if name in found}
+    if SOURCE_TYPE == "graphql":
+        style = found.get("graphql_pagination")
+        if style:
+            chosen["graphql_pagination"] = style
+            chosen.update({name: found[name] for name in GRAPHQL_STYLE_ANSWERS[style] if name in found})
+        if "incremental_field" in found:
+            chosen["incremental_field"] = found["incremental_field"]
+            if found["incremental_field"]:
+                chosen.update({name: found[name] for name in ("incremental_variable", "record_order") if name in found})
+        return chosen
     style = found.get("pagination")
     if style:
         chosen["pagination"] = style
