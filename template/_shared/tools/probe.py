@@ -1,12 +1,14 @@
 """`invoke probe`: the answers this project was generated from, found from the API itself, each with its evidence.
 
-It reads a few pages of the first endpoint with the configured base URL and credentials and works out where the records
-sit, how the API pages (a Link header, a next URL or a cursor in the body, or offset and page-number parameters, found
-by trying the common names and watching what changes), which parameter sets the page size, which field is a key
-(unique and never null), which is a cursor (timestamps that a record's change moves) and in which order they come, and
-whether a common filter form verifiably asks for records at or after a cursor. What it cannot tell it says, with what
-it saw: it never guesses silently. `invoke probe --apply` re-templates the project with the answers through
-`copier update` (the same template version; the owner's edits kept).
+For a REST project it reads a few pages of the first endpoint with the configured base URL and credentials and works
+out where the records sit, how the API pages (a Link header, a next URL or a token in the body, or offset and
+page-number parameters, found by trying the common names and watching what changes), which parameter sets the page
+size, which field is a key (unique and never null), which is a cursor (timestamps a record's change moves) and in which
+order they come, and whether a common filter form verifiably asks for records at or after a cursor. For a GraphQL
+project it runs the first query with the variables it declares and finds the same: the records' list, the pageInfo
+and the variables that page (Relay cursors or an offset), the key, the cursor, the order and a filter variable.
+What it cannot tell it says, with what it saw: it never guesses silently. `invoke probe --apply` re-templates the
+project with the answers through `copier update` (the same template version; the owner's edits kept).
 """
 
 from __future__ import annotations
