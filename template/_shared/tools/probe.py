@@ -175,9 +175,10 @@ def fields_of(record: dict[str, Any], nested: bool, prefix: tuple[str, ...] = ()
 class Probe:
     """Reads the endpoint with chosen parameters and keeps what it learns about its pages."""
 
-    def __init__(self, fetch: Fetch, path: str, fixed_params: dict[str, Any], nested: bool) -> None:
+    def __init__(self, fetch: Fetch, path: str, fixed_params: dict[str, Any], nested: bool, label: str = "") -> None:
         self.fetch = fetch
         self.path = path
+        self.label = label or f"GET {path}"  # how messages name what was read
         self.fixed_params = fixed_params
         self.nested = nested
         self.records_keys: tuple[str, ...] = ()
@@ -212,7 +213,7 @@ class Probe:
         try:
             response = self.fetch(self.path, dict(self.fixed_params))
         except Exception as error:  # noqa: BLE001 - whatever failed, the probe cannot go on without the first page
-            raise ProbeError(f"GET {self.path} failed, so there is nothing to learn from: {error}") from None
+            raise ProbeError(f"{self.label} failed, so there is nothing to learn from: {error}") from None
         self.records_keys = self.find_records(response.body)
         records = self.records_in(response.body) or []
         for record in records:
@@ -226,12 +227,10 @@ class Probe:
         filled = [(keys, items) for keys, items in candidates if items]
         if not candidates:
             shape = ", ".join(sorted(body)) if isinstance(body, dict) else type(body).__name__
-            raise ProbeError(f"GET {self.path} holds no list of objects (found: {shape}); check endpoint_path")
+            raise ProbeError(f"{self.label} holds no list of objects (found: {shape}); check endpoint_path")
         if not filled:
             where = ", ".join(dotted(keys) or "the body" for keys, _ in candidates)
-            raise ProbeError(
-                f"GET {self.path} returned no records (empty lists at: {where}); probe an endpoint with them"
-            )
+            raise ProbeError(f"{self.label} returned no records (empty lists at: {where}); probe an endpoint with them")
         filled.sort(key=lambda item: (-len(item[1]), len(item[0]), self.preference(item[0])))
         keys, items = filled[0]
         others = [f"{dotted(k) or 'the body'} ({len(v)})" for k, v in filled[1:]]
@@ -935,7 +934,8 @@ def probe_graphql(client: Any, url: str, nested: bool) -> Findings:
     def fetch(_: str, variables: dict[str, Any]) -> GraphQLAnswer:
         return GraphQLAnswer(run_query(client, url, query.text, variables))
 
-    findings = run_graphql(Probe(fetch, query.table, {}, nested=nested), query_variables(query.text))
+    probe = Probe(fetch, query.table, {}, nested=nested, label=f"The query of {query.table}")
+    findings = run_graphql(probe, query_variables(query.text))
     if len(graphql_queries.QUERIES) > 1:
         findings.unsure.append(f"only the query of {query.table} was probed")
     return findings
