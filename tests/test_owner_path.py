@@ -134,7 +134,7 @@ def test_an_owner_venv_holds_only_the_projects_requirements(template, tmp_path):
     """The check above means something only if the template's packages are absent from the owner's venv."""
     project = render(template, tmp_path / "project", {})
     environment = owner_environment(owner_venv(project), tmp_path / "home")
-    probe = owner_run(project, environment, "python", "-c", "import pexpect")
+    probe = owner_run(project, environment, "python", "-c", "import moto")
     assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr
     assert Path(environment["VIRTUAL_ENV"]).is_relative_to(Path(__file__).resolve().parents[1] / "build")
 
