@@ -83,9 +83,9 @@ GRAPHQL_ANSWERS: list[Diagnosis] = [
     ),
     (r"no pageInfo", "GraphQL paging", "add pageInfo { hasNextPage endCursor } to the query or fix page_info_path"),
 ]
-# A REST API's shape differs from the answers: `invoke probe` reads it from the API itself.
+# An API's shape differs from the answers: `invoke probe` reads it from the API itself.
 PROBE = "; `invoke probe` shows what the API returns, and `invoke probe --apply` re-templates the project with it"
-REST_SHAPE: list[Diagnosis] = [
+API_SHAPE: list[Diagnosis] = [
     (r"records_path", "records path", "compare records_path with a real response of the API" + PROBE),
     (
         r"a second time|same next page twice|is not in the response from .* next page cannot be found",
@@ -100,13 +100,7 @@ REST_SHAPE: list[Diagnosis] = [
 ]
 # What an API answered.
 API_ANSWERS: list[Diagnosis] = [
-    (r"records_path", "records path", "compare records_path with a real response of the API"),
     (r"not JSON", "response format", "the API answered with something other than JSON: check the URL and credentials"),
-    (
-        r"a second time|same next page twice",
-        "pagination loop",
-        "check the pagination settings against the API's documentation",
-    ),
     (r"HTTP 429", "rate limit", "the API kept rate-limiting; lower page_size or sync less often"),
     (r"HTTP 404|not found:", "URL", "check the URL in the configuration (base_url or graphql_url) and the paths"),
 ]
@@ -133,8 +127,8 @@ CONFIGURATION: list[Diagnosis] = [
     (r"configuration is missing|placeholder", "configuration", "fill the values named above"),
 ]
 DIAGNOSES: dict[str, list[Diagnosis]] = {
-    "rest_api": [*NETWORK_AND_LOGIN, *REST_SHAPE, *API_ANSWERS, *CONFIGURATION],
-    "graphql": [*NETWORK_AND_LOGIN, *GRAPHQL_ANSWERS, *API_ANSWERS, *CONFIGURATION],
+    "rest_api": [*NETWORK_AND_LOGIN, *API_SHAPE, *API_ANSWERS, *CONFIGURATION],
+    "graphql": [*NETWORK_AND_LOGIN, *GRAPHQL_ANSWERS, *API_SHAPE, *API_ANSWERS, *CONFIGURATION],
     "database": [*DATABASE_FAILURES, *CONFIGURATION],
     "file": [*FILE_FAILURES, *CONFIGURATION],
 }
