@@ -3,7 +3,7 @@ the API's documentation gives (records path, pagination and its parameters, page
 order, a filter that verifiably works), and `invoke probe --apply` re-templates the project with them, after which the
 project's own `invoke test` passes and its syncs land every record exactly.
 
-The APIs are local fakes of fourteen real APIs' shapes (tests/servers/api_shapes.py). What the probe cannot tell it
+The APIs are local fakes of fifteen real APIs' shapes (tests/servers/api_shapes.py). What the probe cannot tell it
 says, with what it saw; it never prints a secret.
 """
 

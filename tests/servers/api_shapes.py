@@ -270,6 +270,18 @@ def spring_products(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def jsonapi_articles(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "articles",
+            "id": str(i + 1),
+            "attributes": {"title": f"JSON:API paints my bikeshed ({i})", "updatedAt": iso(i), "wordCount": 300 + i},
+            "relationships": {"author": {"data": {"type": "people", "id": str(9 + i % 3)}}},
+        }
+        for i in range(count)
+    ]
+
+
 def openfda_like(count: int) -> list[dict[str, Any]]:
     from tests.servers.rest_api import openfda_records
 
@@ -680,6 +692,34 @@ SHAPES: dict[str, RealShape] = {
                 "primary_key": "sku",
                 "incremental_field": "lastModified",
                 "incremental_filter": "",
+                "record_order": "ascending",
+            },
+        ),
+        RealShape(
+            "jsonapi_articles",
+            ApiShape(
+                path="/articles",
+                records_path="data",
+                incremental_field="attributes.updatedAt",
+                order="ascending",
+                pagination="next_url",
+                next_url_path="links.next",
+                cursor_param="page[cursor]",
+                page_size_param="page[size]",
+                default_page_size=25,
+                max_page_size=100,
+                incremental_filter="filter[updatedAt][gte]={cursor}",
+            ),
+            Auth("bearer", secret="jsonapi-fake"),
+            jsonapi_articles,
+            {
+                "records_path": "data",
+                "pagination": "next_url",
+                "next_url_path": "links.next",
+                "page_size_param": "page[size]",
+                "primary_key": "id",
+                "incremental_field": "attributes.updatedAt",
+                "incremental_filter": "filter[updatedAt][gte]={cursor}",
                 "record_order": "ascending",
             },
         ),

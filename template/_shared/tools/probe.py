@@ -32,15 +32,20 @@ from tools.report import console
 from tools.updates import answers_value
 
 # Names APIs give their paging parameters, most common first.
+# (JSON:API spells them page[size], page[offset], page[number], page[cursor]; OData $top and $skip.)
 PAGE_SIZE_NAMES = (
     "limit", "per_page", "page_size", "pageSize", "size", "count", "maxResults", "max_results", "perPage",
-    "PageSize", "pagesize", "page_limit", "results_per_page", "rows", "num", "max", "top", "$top",
+    "PageSize", "pagesize", "per-page", "page_limit", "results_per_page", "rows", "num", "max", "top", "$top",
+    "page[size]", "page[limit]",
 )  # fmt: skip
-OFFSET_NAMES = ("offset", "skip", "start", "startAt", "start_index", "startIndex", "from", "$skip", "begin")
-PAGE_NAMES = ("page", "page_number", "pageNumber", "p", "pageNo", "page_no", "pageIndex", "page_index")
+OFFSET_NAMES = (
+    "offset", "skip", "start", "startAt", "start_index", "startIndex", "from", "$skip", "begin", "page[offset]",
+)  # fmt: skip
+PAGE_NAMES = ("page", "page_number", "pageNumber", "p", "pageNo", "page_no", "pageIndex", "page_index", "page[number]")
 CURSOR_NAMES = (
     "cursor", "after", "page_token", "pageToken", "next", "next_cursor", "starting_after", "continuation",
-    "continuation_token", "token", "page_info", "marker", "offset", "scroll_id", "bookmark", "page",
+    "continuation_token", "token", "page_info", "marker", "offset", "scroll_id", "bookmark", "page", "page[cursor]",
+    "page[after]",
 )  # fmt: skip
 # Stripe's way: no cursor in the body, the next page starts after the last record's key.
 RECORD_CURSOR_NAMES = ("starting_after", "after", "since_id", "start_after", "after_id", "last_id", "cursor")
@@ -68,7 +73,8 @@ EPOCH_MILLISECONDS = range(946_684_800_000, 4_102_444_800_000)
 FILTER_NAMES = (
     "since", "updated_since", "updated_after", "updatedSince", "updatedAfter", "updated_at_min", "updated_min",
     "modified_since", "modified_after", "modifiedSince", "modifiedAfter", "changed_since", "since_last_changed",
-    "last_modified_since", "start_time", "startTime", "start_date", "from", "min_date",
+    "last_modified_since", "last_modified_after", "lastModifiedSince", "start_time", "startTime", "start_date",
+    "from", "min_date",
     "{field}[gte]", "{field}_gte", "{field}__gte", "{field}_min", "{field}_from", "{field}_after", "{field}_since",
     "min_{field}", "filter[{field}][gte]", "{field}.gte",
 )  # fmt: skip
