@@ -45,6 +45,16 @@ def served(real: RealShape, environment: dict[str, str], records: list[dict]) ->
     assert not api.errors, api.errors
 
 
+def owner_note(project: Path) -> str:
+    """An owner's edit of a file the template writes, committed as `copier update` wants; `--apply` must keep it."""
+    note = "Ask Ana before raising the page size: the API bills per request."
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + f"\n{note}\n")
+    git = ["git", "-c", "user.name=owner", "-c", "user.email=owner@example.com"]
+    subprocess.run([*git, "commit", "-qam", "An owner's note"], cwd=project, check=True)
+    return note
+
+
 def answers_file(project: Path) -> dict[str, str]:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     return {key: "" if value is None else str(value) for key, value in answers.items()}
@@ -61,6 +71,7 @@ def test_probe_apply_and_two_syncs_are_exact(name, template, tmp_path):
     project = render(template, tmp_path / "project", least_answers(real))
     environment = owner_environment(owner_venv(project), tmp_path / "home")
     records = real.records(RECORDS)
+    note = owner_note(project)
 
     with served(real, environment, records) as api:
         probed = owner_run(project, environment, "invoke", "probe", "--apply")
@@ -74,6 +85,7 @@ def test_probe_apply_and_two_syncs_are_exact(name, template, tmp_path):
         synced = owner_run(project, environment, "invoke", "sync")
         assert synced.returncode == 0, output_of(synced)[-5000:]
 
+    assert note in (project / "README.md").read_text(), "the owner's edit was lost"
     answers = answers_file(project)
     found = {question: answers.get(question, "") for question in real.answers}
     assert found == real.answers
