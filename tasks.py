@@ -44,12 +44,14 @@ def render(c: Context, answers: str = "examples/openfda.yml", destination: str =
     """Render a project from an answers file into build/<connector_name> (or --destination)."""
     sys.path.insert(0, str(REPO))
     import copier
+    import yaml
 
     from tests.harness import snapshot_template
 
     template = snapshot_template(_fresh(BUILD / "template"))
     target = Path(destination) if destination else BUILD / Path(answers).stem
-    copier.run_copy(str(template), str(_fresh(target)), data_file=str(REPO / answers), defaults=True, unsafe=True)
+    data = yaml.safe_load((REPO / answers).read_text(encoding="utf-8"))  # run_copy takes answers, not their file
+    copier.run_copy(str(template), str(_fresh(target)), data=data, defaults=True, unsafe=True)
     print(f"Rendered {answers} into {target}")
 
 
