@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import shutil
 import subprocess
 from pathlib import Path
@@ -393,3 +394,30 @@ def test_an_edited_setting_that_moved_module_is_kept_where_the_owner_sees_it(lay
     assert unresolved(project) == [str(connector)]
     assert '"sort": "recall_number:asc"' in connector.read_text()
     assert "EXTRA_PARAMS: dict[str, str] = {" in (project / "settings.py").read_text()
+
+
+def test_keys_the_new_answers_no_longer_read_leave_the_configuration(template, tmp_path):
+    """`pagination=none` and another auth method: the template's keys for the old answers (page_size, bearer_token)
+    leave configuration.json, whose setup form would no longer ask for them; the owner's tuned values stay."""
+    project = tmp_path / "project"
+    copy_and_edit(template, project, {"auth_method": "bearer"}, tuned_key="max_concurrency")
+
+    changed = {"pagination": "none", "auth_method": "api_key"}
+    copier.run_update(
+        str(project), data=changed, defaults=True, unsafe=True, overwrite=True, quiet=True, vcs_ref="1.1.0"
+    )
+
+    configuration = json.loads((project / "configuration.json").read_text())
+    assert "page_size" not in configuration and "bearer_token" not in configuration
+    assert configuration["api_key"] == "<API_KEY>" and configuration["max_concurrency"] == "50"
+    tests = project_tests(project)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_the_owners_own_configuration_keys_stay():
+    """Only keys the template itself writes are removed; any other is the owner's, kept and named."""
+    merge = runpy.run_path(str(REPO / "hooks" / "merge_configuration.py"))["merged"]
+    current = {"base_url": "https://api.acme.com", "page_size": "50", "team_channel": "#data"}
+    result, added, removed, extra = merge(current, [["base_url", "x"], ["max_concurrency", "4"]], ["page_size"])
+    assert result == {"base_url": "https://api.acme.com", "max_concurrency": "4", "team_channel": "#data"}
+    assert (added, removed, extra) == (["max_concurrency"], ["page_size"], ["team_channel"])

@@ -709,6 +709,8 @@ SHAPES: dict[str, RealShape] = {
                 default_page_size=25,
                 max_page_size=100,
                 incremental_filter="filter[updatedAt][gte]={cursor}",
+                # A compound document: the related people, more of them than articles on a page.
+                extra_body={"included": [{"type": "people", "id": str(n), "attributes": {}} for n in range(40)]},
             ),
             Auth("bearer", secret="jsonapi-fake"),
             jsonapi_articles,

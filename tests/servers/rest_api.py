@@ -34,7 +34,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
@@ -78,6 +78,8 @@ class ApiShape:
     # GET takes paging values and the filter in the query string; POST in its JSON body, at the dotted paths the
     # parameter names give (a value that is not text is compared as compact JSON).
     method: str = "GET"
+    # Values every page carries beside the records, at dotted paths (JSON:API's `included` related resources, say).
+    extra_body: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Reject impossible shapes early, so a typo fails the test that made it rather than a sync later."""
@@ -767,7 +769,7 @@ class FakeRestApi(ServedApi, RecordStore, CredentialChecks):
         page = paginate(shape, self.faults, order_records(shape, filtered), query)
         with self._lock:
             self._records_served += len(page.records)
-        meta: dict[str, Any] = {}
+        meta: dict[str, Any] = copy.deepcopy(shape.extra_body)
         headers: dict[str, str] = {}
         if shape.total_path:
             meta[shape.total_path] = page.total

@@ -237,7 +237,9 @@ class Probe:
         if not filled:
             where = ", ".join(dotted(keys) or "the body" for keys, _ in candidates)
             raise ProbeError(f"{self.label} returned no records (empty lists at: {where}); probe an endpoint with them")
-        filled.sort(key=lambda item: (-len(item[1]), len(item[0]), self.preference(item[0])))
+        # A list under a name APIs give their records wins over a longer one under another name (JSON:API's
+        # `included` related resources often outnumber the `data` they relate to); then the longest, the shallowest.
+        filled.sort(key=lambda item: (self.preference(item[0]) == len(RECORDS_KEYS), -len(item[1]), len(item[0])))
         keys, items = filled[0]
         others = [f"{dotted(k) or 'the body'} ({len(v)})" for k, v in filled[1:]]
         if others and len(filled[1][1]) == len(items) and self.preference(keys) == self.preference(filled[1][0]):
