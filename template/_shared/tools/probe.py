@@ -879,7 +879,7 @@ def graphql_filter(
     pivot_key, pivot = distinct[len(distinct) // 2]
     for variable in candidates:
         value, answer = pivot, variable.name
-        if variable.type_name == "Int" and isinstance(pivot, str):
+        if variable.type_name == "Int" and isinstance(pivot, str) and pivot_key[0] == 1:  # a timestamp as text
             value, answer = int(pivot_key[1].timestamp()), f"{variable.name}={{cursor:epoch}}"
         page = probe.page({**sized, variable.name: value})
         if page is None or not page.records:
