@@ -7,6 +7,7 @@ against a bundled, openFDA-shaped sample API on 127.0.0.1, so it needs no creden
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def test(c: Context, k: str = "", source: str = "", fast: bool = False) -> None:
 @task
 def lint(c: Context) -> None:
     """ruff on this repository's own Python (rendered projects are linted by the tests)."""
-    c.run(f"{sys.executable} -m ruff check tasks.py tests benchmarks hooks")
+    c.run(f"{sys.executable} -m ruff check tasks.py tests benchmarks hooks openapi")
 
 
 @task
@@ -110,11 +111,10 @@ def openapi(
     list_: bool = False,
     out: str = "",
 ) -> None:
-    """Copier answers for a REST connector from an OpenAPI document (hooks/openapi_answers.py); then
+    """Copier answers for a REST connector from an OpenAPI document (openapi/answers.py); then
     `copier copy --trust --data-file <out> <template> <destination>`."""
-    sys.path.insert(0, str(REPO / "hooks"))
-    from openapi_answers import main
-
+    # A script of this repository, loaded from its path: `openapi` is no package to import by name.
+    main = runpy.run_path(str(REPO / "openapi" / "answers.py"))["main"]
     argv = [document, *(f"--endpoint={path}" for path in endpoint or [])]
     argv += [f"--path-param={pair}" for pair in path_param or []]
     argv += [f"--auth={auth}"] * bool(auth) + ["--list"] * list_ + [f"--out={out}"] * bool(out)

@@ -1,4 +1,4 @@
-"""`invoke openapi` (hooks/openapi_answers.py): Copier answers read from an OpenAPI 3 document.
+"""`invoke openapi` (openapi/answers.py): Copier answers read from an OpenAPI 3 document.
 
 The documents under tests/data/openapi are modelled on real APIs' published descriptions (Stripe, GitHub, Jira,
 Spring Data, Mailchimp, HubSpot, Zendesk). For each, the answers the document gives must be those a person who read
@@ -37,8 +37,8 @@ DOCUMENTS = Path(__file__).parent / "data" / "openapi"
 
 
 def converter() -> ModuleType:
-    """hooks/openapi_answers.py as a module (hooks/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("openapi_answers", REPO / "hooks" / "openapi_answers.py")
+    """openapi/answers.py as a module (openapi/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("openapi_answers", REPO / "openapi" / "answers.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up

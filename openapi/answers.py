@@ -1,7 +1,7 @@
 """Copier answers for a REST connector, read from an OpenAPI 3.0 or 3.1 document.
 
-    python hooks/openapi_answers.py DOCUMENT                       the list endpoints, and what was read for each
-    python hooks/openapi_answers.py DOCUMENT --endpoint /v1/charges --out answers.yml
+    python openapi/answers.py DOCUMENT                       the list endpoints, and what was read for each
+    python openapi/answers.py DOCUMENT --endpoint /v1/charges --out answers.yml
     copier copy --trust --data-file answers.yml <template> <destination>
 
 (or `invoke openapi DOCUMENT --endpoint ... --out ...` in this repository). `--endpoint` takes a path as the document
@@ -1120,7 +1120,7 @@ def endpoint_entry(endpoint: Endpoint, table: str) -> dict[str, Any]:
 def answers_text(document: Document, endpoints: list[Endpoint], answers: dict[str, Any], notes: list[str]) -> str:
     names = ", ".join(e.listed.name for e in endpoints)
     lines = [
-        f"# Copier answers for a REST connector, written by hooks/openapi_answers.py from {document.source}",
+        f"# Copier answers for a REST connector, written by openapi/answers.py from {document.source}",
         f"# ({document.title or 'untitled'}) for {names}.",
         "# Use: copier copy --trust --data-file THIS_FILE <template> <destination>",
     ]
@@ -1151,7 +1151,7 @@ def listing(document: Document, found: list[ListOperation], unread: list[str], a
     if found:
         lines.append(
             "\nChoose with --endpoint PATH (repeatable; endpoints that page alike), e.g.\n"
-            f"  python hooks/openapi_answers.py {shlex.quote(document.source)} --endpoint {shlex.quote(found[0].path)}"
+            f"  python openapi/answers.py {shlex.quote(document.source)} --endpoint {shlex.quote(found[0].path)}"
             " --out answers.yml"
         )
     return "\n".join(lines)
@@ -1169,7 +1169,7 @@ def key_values(pairs: list[str], option: str) -> dict[str, str]:
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="openapi_answers.py",
+        prog="openapi/answers.py",
         description="Write Copier answers for a REST connector from an OpenAPI 3 document (a path or URL).",
     )
     parser.add_argument("document", help="the OpenAPI 3.0/3.1 document: a path or an http(s) URL, JSON or YAML")
