@@ -339,7 +339,10 @@ class Probe:
 
     def by_cursor_in_body(self, first: Page) -> Page | None:
         for keys, value in self.non_record_leaves(first.body):
-            if not (CURSOR_KEY.search(keys[-1]) and isinstance(value, str) and value and not looks_like_url(value)):
+            # An absolute URL is no token; a relative one may be (base64 tokens can start with "/").
+            if not (CURSOR_KEY.search(keys[-1]) and isinstance(value, str) and value):
+                continue
+            if value.startswith(("http://", "https://")):
                 continue
             for name in cursor_parameter_names(keys[-1]):
                 second = self.page({name: value})
@@ -642,7 +645,8 @@ def split_dotted(path: str) -> list[str]:
 
 
 def looks_like_url(value: str) -> bool:
-    return value.startswith(("http://", "https://")) or (value.startswith(("/", "?")) and "?" in value)
+    """A next page's address: absolute, or relative to the API (`/items?page=2`, `/items/page/2`, `?page=2`)."""
+    return value.startswith(("http://", "https://", "/", "?"))
 
 
 def is_count(value: Any) -> bool:
@@ -690,11 +694,11 @@ def time_form(values: list[Any], name: str) -> str:
         return "ISO-8601 dates" if all(len(v) == 10 for v in values) else "ISO-8601 timestamps"
     if all(isinstance(v, str) and COMPACT_DATE.match(v) for v in values) and TIME_NAME.search(name):
         return "dates as YYYYMMDD"
-    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     if numbers and TIME_NAME.search(name):
-        if all(v in EPOCH_SECONDS for v in values):
+        if all(EPOCH_SECONDS.start <= v < EPOCH_SECONDS.stop for v in values):
             return "epoch seconds"
-        if all(v in EPOCH_MILLISECONDS for v in values):
+        if all(EPOCH_MILLISECONDS.start <= v < EPOCH_MILLISECONDS.stop for v in values):
             return "epoch milliseconds"
     return ""
 
