@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tests.servers.rest_api import ApiShape, Auth
+from tests.servers.rest_api import ApiShape, Auth, openfda_records, openfda_shape
 
 RECORDS = 137  # several pages at every shape's default page size, and not a multiple of any of them
 START = datetime.datetime(2024, 3, 1, 8, 0, tzinfo=datetime.UTC)
@@ -282,12 +282,6 @@ def jsonapi_articles(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def openfda_like(count: int) -> list[dict[str, Any]]:
-    from tests.servers.rest_api import openfda_records
-
-    return openfda_records(count)
-
-
 # ---------------------------------------------------------------------------------------------------- the shapes
 
 
@@ -409,23 +403,10 @@ SHAPES: dict[str, RealShape] = {
         ),
         RealShape(
             "openfda_enforcement",
-            ApiShape(
-                path="/food/enforcement.json",
-                records_path="results",
-                primary_key=("recall_number",),
-                incremental_field="report_date",
-                order="ascending",
-                pagination="offset",
-                offset_param="skip",
-                page_size_param="limit",
-                default_page_size=1,
-                max_page_size=1000,
-                total_path="meta.results.total",
-                incremental_filter="search=report_date:[{cursor} TO 99991231]",
-                empty_search_404="No matches found!",
-            ),
+            # openFDA answers one record when no limit is asked.
+            replace(openfda_shape(), default_page_size=1),
             Auth("none"),
-            openfda_like,
+            openfda_records,
             {
                 "records_path": "results",
                 "pagination": "offset",

@@ -18,7 +18,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -112,6 +112,9 @@ class Findings:
 
 
 Fetch = Callable[[str, dict[str, Any]], Any]  # (path or URL, params) -> an ApiResponse (body, next_link)
+# The filters to try, given a cursor value and its sort key: each one's answer, the parameters that send the value,
+# and how the evidence shows them.
+FilterTrials = Callable[[Any, Any], Iterable[tuple[str, dict[str, Any], str]]]
 
 
 # ---------------------------------------------------------------------------------------------------- body paths
@@ -344,18 +347,19 @@ class Probe:
                 continue
             if value.startswith(("http://", "https://")):
                 continue
-            for name in cursor_parameter_names(keys[-1]):
-                second = self.page({name: value})
-                if self.is_next(first, second):
-                    self.findings.propose(
-                        "pagination",
-                        "cursor",
-                        f"`{dotted(keys)}` holds a token; {name}=<token> returned {len(second.records)} more records",
-                    )
-                    self.findings.propose("cursor_param", name, f"{name} takes the token of `{dotted(keys)}`")
-                    self.findings.propose("next_cursor_path", dotted(keys), f"`{dotted(keys)}` holds the next token")
-                    self.find_has_more(first, "cursor")
-                    return second
+            reached = self.parameter_reaching_next(first, cursor_parameter_names(keys[-1]), value)
+            if reached is None:
+                continue
+            name, second = reached
+            self.findings.propose(
+                "pagination",
+                "cursor",
+                f"`{dotted(keys)}` holds a token; {name}=<token> returned {len(second.records)} more records",
+            )
+            self.findings.propose("cursor_param", name, f"{name} takes the token of `{dotted(keys)}`")
+            self.findings.propose("next_cursor_path", dotted(keys), f"`{dotted(keys)}` holds the next token")
+            self.find_has_more(first, "cursor")
+            return second
         return None
 
     def by_record_cursor(self, first: Page) -> Page | None:
@@ -366,19 +370,28 @@ class Probe:
             value = last.get(field_name)
             if not isinstance(value, (str, int)) or isinstance(value, bool):
                 continue
-            for name in RECORD_CURSOR_NAMES:
-                second = self.page({name: value})
-                if self.is_next(first, second):
-                    self.findings.propose(
-                        "pagination",
-                        "cursor",
-                        f"{name}=<the last record's {field_name}> returned {len(second.records)} more records",
-                    )
-                    self.findings.propose("cursor_param", name, f"{name} takes the last record's {field_name}")
-                    self.findings.propose("next_cursor_path", "", "the body holds no next token")
-                    self.findings.propose("cursor_record_field", field_name, f"the last record's {field_name}")
-                    self.find_has_more(first, "cursor")
-                    return second
+            reached = self.parameter_reaching_next(first, RECORD_CURSOR_NAMES, value)
+            if reached is None:
+                continue
+            name, second = reached
+            self.findings.propose(
+                "pagination",
+                "cursor",
+                f"{name}=<the last record's {field_name}> returned {len(second.records)} more records",
+            )
+            self.findings.propose("cursor_param", name, f"{name} takes the last record's {field_name}")
+            self.findings.propose("next_cursor_path", "", "the body holds no next token")
+            self.findings.propose("cursor_record_field", field_name, f"the last record's {field_name}")
+            self.find_has_more(first, "cursor")
+            return second
+        return None
+
+    def parameter_reaching_next(self, first: Page, names: Iterable[str], value: Any) -> tuple[str, Page] | None:
+        """The first of these parameters that, given the value, returns the page after `first`."""
+        for name in names:
+            second = self.page({name: value})
+            if self.is_next(first, second):
+                return name, second
         return None
 
     def by_offset(self, baseline: Page, size: tuple[str, int] | None) -> Page | None:
@@ -505,6 +518,13 @@ class Probe:
             return self.page({**sized, found["offset_param"]: len(first.records)})
         if style == "page_number":
             return self.page({**sized, found["page_param"]: int(found["first_page"]) + 1})
+        graphql_style = found.get("graphql_pagination")
+        if graphql_style == "relay":
+            info = at(first.body, tuple(split_dotted(found["page_info_path"])))
+            token = info.get("endCursor") if isinstance(info, dict) and info.get("hasNextPage") else None
+            return self.page({**sized, found["cursor_variable"]: token}) if token else None
+        if graphql_style == "offset":
+            return self.page({**sized, found["offset_variable"]: len(first.records)})
         return None
 
     # ---- keys, cursors, order, filter and types, from every record read
@@ -593,41 +613,33 @@ class Probe:
         else:
             self.findings.propose("record_order", "unknown", f"{len(sort_keys)} values in the API's order go both ways")
 
-    def find_filter(self, keys: tuple[str, ...], size: tuple[str, int] | None) -> None:
-        """A parameter that asks for records at or after a value: with it, no older record comes back."""
-        sized = {size[0]: SAMPLE_PAGE_SIZE} if size else {}
+    def find_filter(
+        self, question: str, keys: tuple[str, ...], sized: dict[str, Any], trials: FilterTrials, none_worked: str
+    ) -> None:
+        """A parameter (or query variable) that asks for records at or after a value: given a value from the middle
+        of a page, it returns records, and none older."""
         baseline = self.page(sized)
         values = [fields_of(r, self.nested).get(keys) for r in baseline.records] if baseline else []
         distinct = sorted({time_key(v): v for v in values if v is not None}.items())
         if len(distinct) < 2:
-            self.findings.propose("incremental_filter", "", "too few distinct values on a page to try a filter")
+            self.findings.propose(question, "", "too few distinct values on a page to try a filter")
             return
-        pivot = distinct[len(distinct) // 2][1]
-        pivot_key = time_key(pivot)
-        field_name = keys[-1]
-        tried = []
-        for template in FILTER_NAMES:
-            name = template.replace("{field}", field_name)
-            tried.append(name)
-            page = self.page({**sized, name: pivot})
+        pivot_key, pivot = distinct[len(distinct) // 2]
+        for answer, params, shown in trials(pivot, pivot_key):
+            page = self.page({**sized, **params})
             if page is None or not page.records:
                 continue
             found = [fields_of(r, self.nested).get(keys) for r in page.records]
             if all(v is not None and time_key(v) >= pivot_key for v in found):
                 older = sum(1 for v in values if v is not None and time_key(v) < pivot_key)
                 self.findings.propose(
-                    "incremental_filter",
-                    f"{name}={{cursor}}",
-                    f"{name}={pivot} returned {len(page.records)} records, none before it (without it {older} of "
+                    question,
+                    answer,
+                    f"{shown} returned {len(page.records)} records, none before it (without it {older} of "
                     f"{len(values)} were)",
                 )
                 return
-        self.findings.propose(
-            "incremental_filter",
-            "",
-            f"none of {len(tried)} common filter forms ({', '.join(tried[:5])}, ...) left out older records: "
-            "older records are skipped after reading them",
-        )
+        self.findings.propose(question, "", none_worked)
 
     def find_types(self) -> None:
         from declared_types import ColumnProfile, type_name
@@ -724,7 +736,15 @@ def run(probe: Probe) -> Findings:
     cursor = probe.find_cursor()
     if cursor is not None:
         probe.find_order(in_order, cursor[0])
-        probe.find_filter(cursor[0], size)
+        names = [template.replace("{field}", cursor[0][-1]) for template in FILTER_NAMES]
+        probe.find_filter(
+            "incremental_filter",
+            cursor[0],
+            {size[0]: SAMPLE_PAGE_SIZE} if size else {},
+            lambda pivot, _: ((f"{name}={{cursor}}", {name: pivot}, f"{name}={pivot}") for name in names),
+            f"none of {len(names)} common filter forms ({', '.join(names[:5])}, ...) left out older records: "
+            "older records are skipped after reading them",
+        )
     probe.find_types()
     return probe.findings
 
@@ -796,16 +816,22 @@ def run_graphql(probe: Probe, variables: dict[str, Variable]) -> Findings:
         probe.fixed_params = {size.name: 3}
         probe.findings.propose("page_size_variable", size.name, f"${size.name} fills `{size.arguments[0]}`")
     first = probe.first_page()
-    style = graphql_pagination(probe, first, cursor, offset)
-    sized = {size.name: SAMPLE_PAGE_SIZE} if size else {}
-    in_order = graphql_sample(probe, style, sized, cursor, offset)
+    graphql_pagination(probe, first, cursor, offset)
+    in_order = probe.read_sample((size.name, SAMPLE_PAGE_SIZE) if size else None)
     probe.find_primary_key()
     found = probe.find_cursor()
     if found is not None:
         probe.find_order(in_order, found[0])
         paging = {v.name for v in (size, cursor, offset) if v is not None}
         candidates = [v for v in variables.values() if v.name not in paging]
-        graphql_filter(probe, found, candidates, sized)
+        names = ", ".join(f"${v.name}" for v in candidates) or "none"
+        probe.find_filter(
+            "incremental_variable",
+            found[0],
+            {size.name: SAMPLE_PAGE_SIZE} if size else {},
+            variable_trials(candidates),
+            f"no variable of the query left out older records (tried: {names})",
+        )
     probe.find_types()
     return probe.findings
 
@@ -821,7 +847,7 @@ def page_info_of(probe: Probe, body: Any) -> tuple[tuple[str, ...], dict[str, An
     return None
 
 
-def graphql_pagination(probe: Probe, first: Page, cursor: Variable | None, offset: Variable | None) -> str:
+def graphql_pagination(probe: Probe, first: Page, cursor: Variable | None, offset: Variable | None) -> None:
     findings = probe.findings
     page_info = page_info_of(probe, first.body)
     if cursor is not None and page_info is not None:
@@ -835,73 +861,34 @@ def graphql_pagination(probe: Probe, first: Page, cursor: Variable | None, offse
             )
             findings.propose("page_info_path", dotted(keys), f"`{dotted(keys)}` holds hasNextPage and endCursor")
             findings.propose("cursor_variable", cursor.name, f"${cursor.name} fills `{cursor.arguments[0]}`")
-            return "relay"
+            return
     if offset is not None and len(first.records) >= 2:
         shifted = probe.page({offset.name: 1})
         if shifted and shifted.records and identity(shifted.records[0]) == identity(first.records[1]):
             findings.propose("graphql_pagination", "offset", f"${offset.name}=1 started one record later")
             findings.propose("offset_variable", offset.name, f"${offset.name} fills `{offset.arguments[0]}`")
-            return "offset"
+            return
     if page_info is not None and page_info[1].get("hasNextPage"):
         findings.unsure.append(
             f"graphql_pagination: `{dotted(page_info[0])}` says more pages follow, but no variable of the query that "
             "fills `after` (or an offset) reached them: add one to the query, e.g. $after: String"
         )
-        return ""
-    findings.propose("graphql_pagination", "none", f"the query returned {len(first.records)} records and no more")
-    return "none"
-
-
-def graphql_sample(
-    probe: Probe, style: str, sized: dict[str, Any], cursor: Variable | None, offset: Variable | None
-) -> list[dict[str, Any]]:
-    """The first two pages at the page size a sync asks for, in the API's order."""
-    first = probe.page(sized)
-    if first is None:
-        return []
-    second = None
-    if style == "relay" and cursor is not None:
-        info = page_info_of(probe, first.body)
-        if info and info[1].get("hasNextPage") and info[1].get("endCursor"):
-            second = probe.page({**sized, cursor.name: info[1]["endCursor"]})
-    elif style == "offset" and offset is not None:
-        second = probe.page({**sized, offset.name: len(first.records)})
-    return first.records + (second.records if second else [])
-
-
-def graphql_filter(
-    probe: Probe, cursor: tuple[tuple[str, ...], str], candidates: list[Variable], sized: dict[str, Any]
-) -> None:
-    """A variable that asks for records at or after a value: with it, no older record comes back."""
-    keys, form = cursor
-    baseline = probe.page(sized)
-    values = [fields_of(r, probe.nested).get(keys) for r in baseline.records] if baseline else []
-    distinct = sorted({time_key(v): v for v in values if v is not None}.items())
-    if len(distinct) < 2:
-        probe.findings.propose("incremental_variable", "", "too few distinct values on a page to try a filter")
         return
-    pivot_key, pivot = distinct[len(distinct) // 2]
-    for variable in candidates:
-        value, answer = pivot, variable.name
-        if variable.type_name == "Int" and isinstance(pivot, str) and pivot_key[0] == 1:  # a timestamp as text
-            value, answer = int(pivot_key[1].timestamp()), f"{variable.name}={{cursor:epoch}}"
-        page = probe.page({**sized, variable.name: value})
-        if page is None or not page.records:
-            continue
-        found = [fields_of(r, probe.nested).get(keys) for r in page.records]
-        if all(v is not None and time_key(v) >= pivot_key for v in found):
-            older = sum(1 for v in values if v is not None and time_key(v) < pivot_key)
-            probe.findings.propose(
-                "incremental_variable",
-                answer,
-                f"${variable.name}={value} returned {len(page.records)} records, none before it (without it {older} "
-                f"of {len(values)} were)",
-            )
-            return
-    names = ", ".join(f"${v.name}" for v in candidates) or "none"
-    probe.findings.propose(
-        "incremental_variable", "", f"no variable of the query left out older records (tried: {names})"
-    )
+    findings.propose("graphql_pagination", "none", f"the query returned {len(first.records)} records and no more")
+
+
+def variable_trials(candidates: list[Variable]) -> FilterTrials:
+    """Each variable the query does not page with, given the cursor value; an Int one takes a timestamp as epoch
+    seconds, answered as name={cursor:epoch}."""
+
+    def trials(pivot: Any, pivot_key: Any) -> Iterator[tuple[str, dict[str, Any], str]]:
+        for variable in candidates:
+            value, answer = pivot, variable.name
+            if variable.type_name == "Int" and isinstance(pivot, str) and pivot_key[0] == 1:  # a timestamp as text
+                value, answer = int(pivot_key[1].timestamp()), f"{variable.name}={{cursor:epoch}}"
+            yield answer, {variable.name: value}, f"${variable.name}={value}"
+
+    return trials
 
 
 def probe_project(configuration: dict[str, str]) -> tuple[Findings, Callable[[str], str]]:
